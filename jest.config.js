@@ -1,0 +1,24 @@
+// One jest config for the monorepo. Tests are TypeScript ESM, transformed by SWC (no type-check at test time;
+// `npm run typecheck` does that). `*.int.test.ts` need real PostgreSQL/Redis/Kafka and run via `npm run test:integration`.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript', decorators: false }, target: 'es2022' },
+    module: { type: 'es6' },
+  },
+];
+
+const integration = process.env.JEST_SUITE === 'integration';
+
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  roots: ['<rootDir>/packages', '<rootDir>/subgraphs', '<rootDir>/gateway', '<rootDir>/scripts'],
+  testMatch: integration ? ['**/*.int.test.ts'] : ['**/*.test.ts'],
+  testPathIgnorePatterns: integration ? ['/node_modules/'] : ['/node_modules/', '\\.int\\.test\\.ts$'],
+  testTimeout: 30_000,
+  maxWorkers: 2,
+};

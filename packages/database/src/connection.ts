@@ -1,0 +1,132 @@
+// Opening databases: real PostgreSQL through @prisma/adapter-pg, or embedded PGlite through pglite-prisma-adapter.
+// `Database.adapter` is what every generated PrismaClient takes: `new PrismaClient({ adapter: db.adapter })`.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapter, SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string; poolSize?: number }
+  | { kind: 'pglite'; dataDir: string }; // 'memory://' for in-memory
+
+export interface Database {
+  readonly target: DatabaseTarget;
+  /** Pass to `new PrismaClient({ adapter })` of any generated client. */
+  readonly adapter: SqlDriverAdapterFactory;
+  close(): Promise<void>;
+}
+
+export const PGLITE_MEMORY = 'memory://';
+
+/** 'postgres://…' | 'postgresql://…' → postgres; 'pglite:./dir' → pglite at that dir; 'pglite:memory' → in-memory. */
+export function databaseTargetFromUrl(url: string): DatabaseTarget {
+  if (/^postgres(ql)?:\/\//i.test(url)) return { kind: 'postgres', url };
+  if (url.startsWith('pglite:')) {
+    const rest = url.slice('pglite:'.length);
+    if (rest === 'memory' || rest === PGLITE_MEMORY) return { kind: 'pglite', dataDir: PGLITE_MEMORY };
+    if (rest.length > 0) return { kind: 'pglite', dataDir: rest };
+  }
+  // Only the scheme is echoed: the rest of a URL may hold a password.
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? '(none)';
+  throw new Error(
+    `Unsupported database URL scheme ${scheme}: expected postgres://, postgresql://, pglite:<dir> or pglite:memory`,
+  );
+}
+
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  if (target.kind === 'postgres') {
+    const adapter = new PrismaPg({ connectionString: target.url, max: target.poolSize });
+    // PrismaPg opens its pool on connect() and ends it on the adapter's dispose(), so there is nothing to close here.
+    return { target, adapter, close: async () => {} };
+  }
+  const handle = await acquirePGlite(target.dataDir);
+  const db: Database = {
+    target,
+    adapter: pgliteAdapterFactory(handle.pglite),
+    close: handle.release,
+  };
+  pglites.set(db, handle.pglite);
+  return db;
+}
+
+/** The PGlite instance behind a pglite Database (the migration engine must share it: PGlite is single-connection). */
+export function pgliteOf(db: Database): PGlite | undefined {
+  return pglites.get(db);
+}
+const pglites = new WeakMap<Database, PGlite>();
+
+/**
+ * Prisma adapter over a PGlite instance. pglite-prisma-adapter@0.7.2's `executeScript` calls `client.exec(script)`
+ * without awaiting it: the promise resolves at once and a failing script becomes an unhandled rejection instead
+ * of an error (e.g. a broken migration would be recorded as applied). We replace it with an awaiting version.
+ * `mapError` lets the migration engine choose how script errors are reported.
+ */
+export function pgliteAdapterFactory(
+  pglite: PGlite,
+  mapError: (error: unknown) => never = rethrow,
+): SqlDriverAdapterFactory {
+  // The package is built against an older @prisma/driver-adapter-utils (7.2); its types differ only nominally.
+  const inner = new PrismaPGlite(pglite) as unknown as SqlDriverAdapterFactory;
+  return {
+    provider: inner.provider,
+    adapterName: inner.adapterName,
+    async connect(): Promise<SqlDriverAdapter> {
+      const adapter = await inner.connect();
+      adapter.executeScript = async (script) => {
+        try {
+          await pglite.exec(script);
+        } catch (error) {
+          mapError(error);
+        }
+      };
+      return adapter;
+    },
+  };
+}
+
+function rethrow(error: unknown): never {
+  throw error;
+}
+
+// One PGlite per data directory per process: two instances on one directory both "work" and corrupt it.
+// In-memory databases are never shared: each openDatabase('memory://') is a fresh, private database.
+const openDirs = new Map<string, { ready: Promise<PGlite>; refs: number }>();
+const closing = new Map<string, Promise<void>>(); // a reopen waits until the previous instance has closed
+
+async function acquirePGlite(dataDir: string): Promise<{ pglite: PGlite; release: () => Promise<void> }> {
+  if (dataDir === PGLITE_MEMORY) {
+    const pglite = await PGlite.create(PGLITE_MEMORY);
+    return { pglite, release: once(() => pglite.close()) };
+  }
+  const key = path.resolve(dataDir);
+  let entry = openDirs.get(key);
+  if (!entry) {
+    const ready = (closing.get(key) ?? Promise.resolve())
+      .then(() => mkdir(path.dirname(key), { recursive: true }))
+      .then(() => PGlite.create(key));
+    entry = { ready, refs: 0 };
+    openDirs.set(key, entry);
+    ready.catch(() => openDirs.delete(key));
+  }
+  entry.refs += 1;
+  const shared = entry;
+  const pglite = await shared.ready;
+  return {
+    pglite,
+    release: once(async () => {
+      shared.refs -= 1;
+      if (shared.refs > 0) return;
+      openDirs.delete(key);
+      const closed = pglite.close();
+      closing.set(key, closed.catch(() => {}));
+      await closed;
+    }),
+  };
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
+}

@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+/** The envelope every event travels in, on Kafka and on the in-process bus alike. */
+export const envelopeSchema = z.object({
+  id: z.string().uuid(),
+  type: z.string().min(1),
+  version: z.number().int().positive(),
+  occurredAt: z.string().datetime({ offset: true }),
+  aggregateId: z.string().min(1),
+  correlationId: z.string().min(1),
+  causationId: z.string().nullable(),
+  traceparent: z.string().nullable(),
+  payload: z.unknown(),
+});
+
+export type EventEnvelope<Payload = unknown> = Omit<z.infer<typeof envelopeSchema>, 'payload'> & { payload: Payload };
+
+export interface NewEvent<Payload> {
+  type: string;
+  version?: number;
+  aggregateId: string;
+  payload: Payload;
+  /** The event or request this one follows from; keeps one checkout's events correlated. */
+  cause?: Pick<EventEnvelope, 'id' | 'correlationId' | 'traceparent'> | { correlationId: string; traceparent?: string | null };
+}
+
+export function createEnvelope<Payload>(event: NewEvent<Payload>, now = new Date()): EventEnvelope<Payload> {
+  const id = randomUUID();
+  const cause = event.cause;
+  return {
+    id,
+    type: event.type,
+    version: event.version ?? 1,
+    occurredAt: now.toISOString(),
+    aggregateId: event.aggregateId,
+    correlationId: cause?.correlationId ?? id,
+    causationId: cause && 'id' in cause ? cause.id : null,
+    traceparent: cause?.traceparent ?? null,
+    payload: event.payload,
+  };
+}

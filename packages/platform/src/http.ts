@@ -1,0 +1,86 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type Request } from 'express';
+import type { Logger } from './logger.ts';
+import type { ServiceMetrics } from './metrics.ts';
+import { requestContextFromHeaders, runWithRequestContext, type RequestContext } from './request-context.ts';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    context: RequestContext;
+  }
+}
+
+export interface HttpAppOptions {
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** Readiness: dependencies answer (database, supergraph loaded). */
+  ready?: () => Promise<boolean>;
+}
+
+/**
+ * The HTTP shell every service shares: request/trace ids, access log, latency metrics,
+ * `/health` (process alive), `/ready` (dependencies answer) and `/metrics` (Prometheus).
+ */
+export function createHttpApp({ logger, metrics, ready }: HttpAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.use((req, res, next) => {
+    req.context = requestContextFromHeaders(req.headers);
+    res.setHeader('x-request-id', req.context.requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = req.route?.path ?? req.baseUrl ?? req.path;
+      metrics.httpDuration.observe({ method: req.method, route: String(route || req.path), status: String(res.statusCode) }, seconds);
+      if (req.path !== '/health' && req.path !== '/metrics' && req.path !== '/ready') {
+        logger.debug(
+          { requestId: req.context.requestId, traceId: req.context.traceId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) },
+          'request finished',
+        );
+      }
+    });
+    runWithRequestContext(req.context, next);
+  });
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', async (_req, res) => {
+    let isReady = false;
+    try {
+      isReady = ready ? await ready() : true;
+    } catch (error) {
+      logger.warn({ err: errorSummary(error) }, 'readiness check failed');
+    }
+    res.status(isReady ? 200 : 503).json({ status: isReady ? 'ready' : 'not ready' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  return app;
+}
+
+export function errorSummary(error: unknown): { name: string; message: string; code?: string } {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+export async function listen(server: http.Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+export type { Request };

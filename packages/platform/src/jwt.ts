@@ -1,0 +1,100 @@
+import { generateKeyPairSync, createPublicKey, randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { Authenticator, Role, Viewer } from './auth.ts';
+import { unauthenticated } from './errors.ts';
+
+/** Tokens are signed asymmetrically; the algorithm is pinned so `none` or HS256-with-public-key never verify. */
+export const JWT_ALGORITHM = 'RS256' as const;
+
+export interface JwtSettings {
+  issuer: string;
+  audience: string;
+}
+
+export interface VerificationKey {
+  kid: string;
+  publicKeyPem: string;
+}
+
+export interface SigningKey extends VerificationKey {
+  privateKeyPem: string;
+}
+
+export interface AccessTokenClaims {
+  sub: string;
+  role: Role;
+}
+
+/** A fresh RSA key pair (embedded mode's dev keys, tests). */
+export function generateSigningKey(kid: string = randomUUID()): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    kid,
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+export function signAccessToken(key: SigningKey, claims: AccessTokenClaims, settings: JwtSettings, expiresInSeconds = 900): string {
+  return jwt.sign({ role: claims.role }, key.privateKeyPem, {
+    algorithm: JWT_ALGORITHM,
+    keyid: key.kid,
+    subject: claims.sub,
+    issuer: settings.issuer,
+    audience: settings.audience,
+    expiresIn: expiresInSeconds,
+  });
+}
+
+/** Public keys as a JWKS document (`/.well-known/jwks.json`). */
+export function toJwks(keys: VerificationKey[]) {
+  return {
+    keys: keys.map((key) => ({ ...createPublicKey(key.publicKeyPem).export({ format: 'jwk' }), kid: key.kid, alg: JWT_ALGORITHM, use: 'sig' })),
+  };
+}
+
+export function fromJwks(document: { keys?: { kid?: string; kty?: string }[] }): VerificationKey[] {
+  return (document.keys ?? [])
+    .filter((jwk): jwk is { kid: string; kty: string } => typeof jwk.kid === 'string' && jwk.kty === 'RSA')
+    .map((jwk) => ({
+      kid: jwk.kid,
+      publicKeyPem: createPublicKey({ key: jwk as unknown as import('node:crypto').JsonWebKey, format: 'jwk' })
+        .export({ type: 'spki', format: 'pem' })
+        .toString(),
+    }));
+}
+
+const ROLES = new Set<Role>(['CUSTOMER', 'ADMIN']);
+
+/**
+ * Verifies `Authorization: Bearer <jwt>`: signature by a known `kid`, RS256 only, exp, iss and aud.
+ * No header → anonymous (null); any other problem → UNAUTHENTICATED, never a silent downgrade.
+ */
+export function createJwtAuthenticator(settings: JwtSettings, keys: (kid: string) => VerificationKey[] | Promise<VerificationKey[]>): Authenticator {
+  return async (header) => {
+    if (header === undefined || header === '') return null;
+    const match = /^Bearer ([\w-]+\.[\w-]+\.[\w-]*)$/.exec(header);
+    if (!match) throw unauthenticated('Authorization header must be "Bearer <token>"');
+    const token = match[1]!;
+    const decoded = jwt.decode(token, { complete: true });
+    const kid = decoded?.header.kid;
+    if (!decoded || decoded.header.alg !== JWT_ALGORITHM || typeof kid !== 'string') throw unauthenticated('Invalid token');
+    const key = (await keys(kid)).find((candidate) => candidate.kid === kid);
+    if (!key) throw unauthenticated('Invalid token');
+    let payload: jwt.JwtPayload;
+    try {
+      payload = jwt.verify(token, key.publicKeyPem, {
+        algorithms: [JWT_ALGORITHM],
+        issuer: settings.issuer,
+        audience: settings.audience,
+        clockTolerance: 5,
+      }) as jwt.JwtPayload;
+    } catch (error) {
+      throw unauthenticated(error instanceof jwt.TokenExpiredError ? 'Token expired' : 'Invalid token');
+    }
+    const role = payload.role as Role;
+    if (typeof payload.sub !== 'string' || !ROLES.has(role)) throw unauthenticated('Invalid token');
+    const viewer: Viewer = { userId: payload.sub, role };
+    return viewer;
+  };
+}

@@ -1,0 +1,131 @@
+import http from 'node:http';
+import type { GraphQLSchema } from 'graphql';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type Express } from 'express';
+import type { Logger } from './logger.ts';
+import { createHttpApp, errorSummary, listen } from './http.ts';
+import { createErrorFormatter, DomainError } from './errors.ts';
+import { GraphQLError } from 'graphql';
+import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
+import type { Authenticator, Viewer } from './auth.ts';
+import { currentRequestContext, type RequestContext } from './request-context.ts';
+
+export interface SubgraphContextBase extends BaseContext {
+  viewer: Viewer | null;
+  request: RequestContext;
+  logger: Logger;
+}
+
+export interface SubgraphServerOptions<Context extends SubgraphContextBase> {
+  name: string;
+  port: number;
+  host?: string;
+  schema: GraphQLSchema;
+  logger: Logger;
+  authenticate: Authenticator;
+  /** Builds the per-request context (DataLoaders, use cases) on top of the base one. */
+  context: (base: SubgraphContextBase) => Context | Promise<Context>;
+  ready?: () => Promise<boolean>;
+  metrics?: ServiceMetrics;
+  production?: boolean;
+  plugins?: ApolloServerPlugin<Context>[];
+  /** Largest JSON body accepted; the gateway enforces tighter query limits in front. */
+  bodyLimit?: string;
+  /** Extra HTTP routes (e.g. the users service's `/.well-known/jwks.json`). */
+  routes?: (app: Express) => void;
+}
+
+export interface RunningServer {
+  name: string;
+  url: string;
+  port: number;
+  metrics: ServiceMetrics;
+  stop(): Promise<void>;
+}
+
+/** Apollo Server 5 + Express 5 for a federated subgraph, with health, readiness, metrics and draining shutdown. */
+export async function startSubgraphServer<Context extends SubgraphContextBase>(
+  options: SubgraphServerOptions<Context>,
+): Promise<RunningServer> {
+  const { logger, name } = options;
+  const metrics = options.metrics ?? createServiceMetrics(name);
+  const app = createHttpApp({ logger, metrics, ready: options.ready });
+  const httpServer = http.createServer(app);
+  httpServer.keepAliveTimeout = 65_000;
+
+  const apollo = new ApolloServer<Context>({
+    schema: options.schema,
+    introspection: true, // subgraphs sit behind the gateway; composition and tooling need it
+    includeStacktraceInErrorResponses: false,
+    formatError: createErrorFormatter({
+      requestId: () => currentRequestContext()?.requestId,
+      onInternalError: (error) => logger.error({ err: errorSummary(error) }, 'unexpected error in resolver'),
+    }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 10_000 }),
+      ApolloServerPluginLandingPageDisabled(),
+      // Inline traces are for Apollo Studio; we export OpenTelemetry traces instead.
+      ApolloServerPluginInlineTraceDisabled(),
+      errorMetricsPlugin<Context>(metrics),
+      ...(options.plugins ?? []),
+    ],
+  });
+  await apollo.start();
+
+  options.routes?.(app);
+  app.use(
+    '/graphql',
+    express.json({ limit: options.bodyLimit ?? '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const viewer = await authenticateOrThrow(options.authenticate, req.headers.authorization);
+        return options.context({ viewer, request: req.context, logger: logger.child({ requestId: req.context.requestId, traceId: req.context.traceId }) });
+      },
+    }),
+  );
+
+  const port = await listen(httpServer, options.port, options.host ?? '0.0.0.0');
+  const url = `http://127.0.0.1:${port}/graphql`;
+  logger.info({ port }, `${name} subgraph listening`);
+  return {
+    name,
+    url,
+    port,
+    metrics,
+    async stop() {
+      await apollo.stop();
+      logger.info(`${name} subgraph stopped`);
+    },
+  };
+}
+
+function errorMetricsPlugin<Context extends BaseContext>(metrics: ServiceMetrics): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) {
+            metrics.graphqlErrors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+          }
+        },
+      };
+    },
+  };
+}
+
+/** A bad token must surface as UNAUTHENTICATED (HTTP 401), not as Apollo's generic context-creation 500. */
+export async function authenticateOrThrow(authenticate: Authenticator, header: string | undefined): Promise<Viewer | null> {
+  try {
+    return await authenticate(header);
+  } catch (error) {
+    if (error instanceof DomainError) {
+      throw new GraphQLError(error.message, {
+        extensions: { code: error.code, http: { status: error.code === 'UNAUTHENTICATED' ? 401 : 400 } },
+      });
+    }
+    throw error;
+  }
+}

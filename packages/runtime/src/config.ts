@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { ConfigError, env, parseConfig, z } from '@commerce/platform';
+import { DEFAULT_PORTS, REPO_ROOT, type ServiceName } from './services.ts';
+
+/** Settings every subgraph reads; documented in docs/configuration.md. */
+export function loadServiceConfig(service: ServiceName, source: Record<string, string | undefined> = process.env) {
+  const prefix = service.toUpperCase();
+  const shared = parseConfig(
+    {
+      NODE_ENV: env.nodeEnv(),
+      LOG_LEVEL: env.logLevel(),
+      HOST: z.string().default('0.0.0.0'),
+      DATA_DIR: z.string().default(path.join(REPO_ROOT, '.data')),
+      DATABASE_URL: z.string().optional(),
+      KAFKA_BROKERS: z.string().optional(),
+      KAFKA_CLIENT_ID: z.string().default('commerce-graph'),
+      REDIS_URL: env.optionalUrl(),
+      JWT_ISSUER: z.string().min(1).default('commerce-graph'),
+      JWT_AUDIENCE: z.string().min(1).default('commerce-graph'),
+      JWT_PRIVATE_KEY: z.string().optional(),
+      JWT_KEY_ID: z.string().optional(),
+      JWT_PUBLIC_KEYS: z.string().optional(),
+      JWT_JWKS_URL: env.optionalUrl(),
+    },
+    source,
+  );
+  const own = parseConfig(
+    {
+      [`${prefix}_PORT`]: env.port(DEFAULT_PORTS[service]),
+      [`${prefix}_DATABASE_URL`]: z.string().optional(),
+    },
+    source,
+  ) as Record<string, unknown>;
+  const databaseUrl =
+    (own[`${prefix}_DATABASE_URL`] as string | undefined) ?? shared.DATABASE_URL ?? `pglite:${path.join(shared.DATA_DIR, service)}`;
+  if (!/^(postgres(ql)?:\/\/|pglite:)/.test(databaseUrl)) {
+    throw new ConfigError([{ variable: `${prefix}_DATABASE_URL`, problem: 'must be a postgresql:// URL or pglite:<dir>' }]);
+  }
+  return {
+    service,
+    production: shared.NODE_ENV === 'production',
+    nodeEnv: shared.NODE_ENV,
+    logLevel: shared.LOG_LEVEL,
+    host: shared.HOST,
+    port: own[`${prefix}_PORT`] as number,
+    databaseUrl,
+    dataDir: shared.DATA_DIR,
+    kafkaBrokers: shared.KAFKA_BROKERS?.split(',').map((broker) => broker.trim()).filter(Boolean) ?? [],
+    kafkaClientId: shared.KAFKA_CLIENT_ID,
+    redisUrl: shared.REDIS_URL,
+    jwt: {
+      production: shared.NODE_ENV === 'production',
+      dataDir: shared.DATA_DIR,
+      issuer: shared.JWT_ISSUER,
+      audience: shared.JWT_AUDIENCE,
+      privateKeyPem: shared.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n'),
+      keyId: shared.JWT_KEY_ID,
+      publicKeys: shared.JWT_PUBLIC_KEYS,
+      jwksUrl: shared.JWT_JWKS_URL,
+    },
+  };
+}
+
+export type ServiceConfig = ReturnType<typeof loadServiceConfig>;

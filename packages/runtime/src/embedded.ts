@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createLogger, type Logger, type RunningServer } from '@commerce/platform';
+import { InProcessEventBus } from '@commerce/events';
+import { createServiceRuntime, type RuntimeOverrides, type ServiceRuntime } from './runtime.ts';
+import { REPO_ROOT, SERVICE_NAMES, type ServiceName } from './services.ts';
+
+/** What every subgraph's composition root (`subgraphs/<name>/src/main.ts`) exports. */
+export interface SubgraphModule {
+  startService(runtime: ServiceRuntime): Promise<RunningServer>;
+  /** Loads demo data into an empty database; returns lines to show the newcomer. */
+  seedDemoData?(runtime: ServiceRuntime): Promise<string[]>;
+}
+
+export const subgraphEntry = (name: ServiceName) => path.join(REPO_ROOT, 'subgraphs', name, 'src', 'main.ts');
+
+export async function loadSubgraphModule(name: ServiceName): Promise<SubgraphModule> {
+  return (await import(pathToFileURL(subgraphEntry(name)).href)) as SubgraphModule;
+}
+
+/** Subgraphs that exist in this checkout (all four once every service is built). */
+export const availableSubgraphs = () => SERVICE_NAMES.filter((name) => existsSync(subgraphEntry(name)));
+
+export interface EmbeddedStack {
+  services: RunningServer[];
+  bus: InProcessEventBus;
+  notes: string[];
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions extends Pick<RuntimeOverrides, 'authenticate'> {
+  env?: Record<string, string | undefined>;
+  seed?: boolean;
+  logger?: (service: string) => Logger;
+}
+
+/**
+ * Starts every subgraph in this process, each on its own database, all sharing one in-process
+ * event bus (the embedded stand-in for Kafka with the same delivery contract).
+ */
+export async function startEmbeddedSubgraphs(options: EmbeddedOptions = {}): Promise<EmbeddedStack> {
+  const bus = new InProcessEventBus();
+  const services: RunningServer[] = [];
+  const notes: string[] = [];
+  const stop = async () => {
+    for (const service of [...services].reverse()) await service.stop();
+    await bus.close();
+  };
+  try {
+    for (const name of availableSubgraphs()) {
+      const module = await loadSubgraphModule(name);
+      const logger = options.logger?.(name) ?? createLogger({ service: name, level: options.env?.LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info' });
+      const runtime = await createServiceRuntime(name, { env: options.env, bus, logger, authenticate: options.authenticate });
+      if (options.seed !== false && module.seedDemoData) notes.push(...(await module.seedDemoData(runtime)));
+      services.push(await module.startService(runtime));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { services, bus, notes, stop };
+}

@@ -1,0 +1,5 @@
+export * from './config.ts';
+export * from './runtime.ts';
+export * from './services.ts';
+export * from './embedded.ts';
+export * from './keys.ts';
