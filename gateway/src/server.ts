@@ -33,7 +33,10 @@ export interface RunningGateway {
 
 /** Forwards the caller's token and correlation ids to every subgraph call. */
 class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  override willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
+  override willSendRequest({
+    request,
+    context,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
     if (!request.http) return;
     if (context.authorization) request.http.headers.set('authorization', context.authorization);
     if (context.request) {

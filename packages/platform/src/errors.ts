@@ -28,11 +28,9 @@ export class DomainError extends Error {
   }
 }
 
-export const badInput = (field: string, message: string) =>
-  new DomainError('BAD_USER_INPUT', message, { field });
+export const badInput = (field: string, message: string) => new DomainError('BAD_USER_INPUT', message, { field });
 export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`);
-export const conflict = (message: string, details: Record<string, unknown> = {}) =>
-  new DomainError('CONFLICT', message, details);
+export const conflict = (message: string, details: Record<string, unknown> = {}) => new DomainError('CONFLICT', message, details);
 export const forbidden = (message = 'You are not allowed to do this') => new DomainError('FORBIDDEN', message);
 export const unauthenticated = (message = 'Authentication required') => new DomainError('UNAUTHENTICATED', message);
 

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type Request } from 'express';
 import type { Logger } from './logger.ts';
@@ -34,10 +34,20 @@ export function createHttpApp({ logger, metrics, ready }: HttpAppOptions): Expre
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = req.route?.path ?? req.baseUrl ?? req.path;
-      metrics.httpDuration.observe({ method: req.method, route: String(route || req.path), status: String(res.statusCode) }, seconds);
+      metrics.httpDuration.observe(
+        { method: req.method, route: String(route || req.path), status: String(res.statusCode) },
+        seconds,
+      );
       if (req.path !== '/health' && req.path !== '/metrics' && req.path !== '/ready') {
         logger.debug(
-          { requestId: req.context.requestId, traceId: req.context.traceId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) },
+          {
+            requestId: req.context.requestId,
+            traceId: req.context.traceId,
+            method: req.method,
+            path: req.path,
+            status: res.statusCode,
+            ms: Math.round(seconds * 1000),
+          },
           'request finished',
         );
       }

@@ -10,3 +10,4 @@ export * from './subgraph-server.ts';
 export * from './pagination.ts';
 export * from './subgraph-schema.ts';
 export * from './jwt.ts';
+export * from './rate-limit.ts';

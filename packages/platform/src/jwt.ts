@@ -1,4 +1,4 @@
-import { generateKeyPairSync, createPublicKey, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, createPublicKey, randomUUID, type JsonWebKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Authenticator, Role, Viewer } from './auth.ts';
 import { unauthenticated } from './errors.ts';
@@ -35,7 +35,12 @@ export function generateSigningKey(kid: string = randomUUID()): SigningKey {
   };
 }
 
-export function signAccessToken(key: SigningKey, claims: AccessTokenClaims, settings: JwtSettings, expiresInSeconds = 900): string {
+export function signAccessToken(
+  key: SigningKey,
+  claims: AccessTokenClaims,
+  settings: JwtSettings,
+  expiresInSeconds = 900,
+): string {
   return jwt.sign({ role: claims.role }, key.privateKeyPem, {
     algorithm: JWT_ALGORITHM,
     keyid: key.kid,
@@ -49,7 +54,12 @@ export function signAccessToken(key: SigningKey, claims: AccessTokenClaims, sett
 /** Public keys as a JWKS document (`/.well-known/jwks.json`). */
 export function toJwks(keys: VerificationKey[]) {
   return {
-    keys: keys.map((key) => ({ ...createPublicKey(key.publicKeyPem).export({ format: 'jwk' }), kid: key.kid, alg: JWT_ALGORITHM, use: 'sig' })),
+    keys: keys.map((key) => ({
+      ...createPublicKey(key.publicKeyPem).export({ format: 'jwk' }),
+      kid: key.kid,
+      alg: JWT_ALGORITHM,
+      use: 'sig',
+    })),
   };
 }
 
@@ -58,7 +68,7 @@ export function fromJwks(document: { keys?: { kid?: string; kty?: string }[] }):
     .filter((jwk): jwk is { kid: string; kty: string } => typeof jwk.kid === 'string' && jwk.kty === 'RSA')
     .map((jwk) => ({
       kid: jwk.kid,
-      publicKeyPem: createPublicKey({ key: jwk as unknown as import('node:crypto').JsonWebKey, format: 'jwk' })
+      publicKeyPem: createPublicKey({ key: jwk as unknown as JsonWebKey, format: 'jwk' })
         .export({ type: 'spki', format: 'pem' })
         .toString(),
     }));
@@ -70,7 +80,10 @@ const ROLES = new Set<Role>(['CUSTOMER', 'ADMIN']);
  * Verifies `Authorization: Bearer <jwt>`: signature by a known `kid`, RS256 only, exp, iss and aud.
  * No header → anonymous (null); any other problem → UNAUTHENTICATED, never a silent downgrade.
  */
-export function createJwtAuthenticator(settings: JwtSettings, keys: (kid: string) => VerificationKey[] | Promise<VerificationKey[]>): Authenticator {
+export function createJwtAuthenticator(
+  settings: JwtSettings,
+  keys: (kid: string) => VerificationKey[] | Promise<VerificationKey[]>,
+): Authenticator {
   return async (header) => {
     if (header === undefined || header === '') return null;
     const match = /^Bearer ([\w-]+\.[\w-]+\.[\w-]*)$/.exec(header);

@@ -17,6 +17,8 @@ export interface SubgraphContextBase extends BaseContext {
   viewer: Viewer | null;
   request: RequestContext;
   logger: Logger;
+  /** The caller's address (Express `req.ip`: X-Forwarded-For is honoured only from trusted proxies). */
+  clientIp: string | undefined;
 }
 
 export interface SubgraphServerOptions<Context extends SubgraphContextBase> {
@@ -82,7 +84,12 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const viewer = await authenticateOrThrow(options.authenticate, req.headers.authorization);
-        return options.context({ viewer, request: req.context, logger: logger.child({ requestId: req.context.requestId, traceId: req.context.traceId }) });
+        return options.context({
+          viewer,
+          request: req.context,
+          logger: logger.child({ requestId: req.context.requestId, traceId: req.context.traceId }),
+          clientIp: req.ip,
+        });
       },
     }),
   );

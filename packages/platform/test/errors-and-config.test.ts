@@ -23,7 +23,10 @@ describe('error formatting', () => {
   it('hides internals of unexpected errors', () => {
     const sqlError = new Error('relation "products" does not exist at character 15');
     const wrapped = new GraphQLError(sqlError.message, { originalError: sqlError });
-    const formatted = format({ message: wrapped.message, extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } }, wrapped);
+    const formatted = format(
+      { message: wrapped.message, extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } },
+      wrapped,
+    );
     expect(formatted.message).toBe('Internal server error');
     expect(JSON.stringify(formatted)).not.toMatch(/relation|stacktrace/);
     expect(internal).toContain(wrapped);
@@ -50,7 +53,10 @@ describe('structured logging', () => {
     const destination = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
     const logger = createLogger({ service: 'test', destination });
     runWithRequestContext({ requestId: 'r-42', traceId: 't-42' }, () => {
-      logger.info({ password: 'hunter2', input: { token: 'tok_secret' }, headers: { authorization: 'Bearer abc' } }, 'login attempt');
+      logger.info(
+        { password: 'hunter2', input: { token: 'tok_secret' }, headers: { authorization: 'Bearer abc' } },
+        'login attempt',
+      );
     });
     const line = JSON.parse(lines[0]!);
     expect(line).toMatchObject({ level: 'info', service: 'test', requestId: 'r-42', traceId: 't-42', msg: 'login attempt' });

@@ -9,9 +9,14 @@ describe('cursor pagination', () => {
     expect(decodeCursor(encodeCursor({ id: 'p1' }), isIdCursor)).toEqual({ id: 'p1' });
   });
 
-  it.each(['not-base64!!', encodeCursor({ other: 1 }), encodeCursor('x'.repeat(2000))])('rejects a foreign cursor %#', (cursor) => {
-    expect(() => decodeCursor(cursor, isIdCursor)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', details: { field: 'after' } }));
-  });
+  it.each(['not-base64!!', encodeCursor({ other: 1 }), encodeCursor('x'.repeat(2000))])(
+    'rejects a foreign cursor %#',
+    (cursor) => {
+      expect(() => decodeCursor(cursor, isIdCursor)).toThrow(
+        expect.objectContaining({ code: 'BAD_USER_INPUT', details: { field: 'after' } }),
+      );
+    },
+  );
 
   it('enforces the maximum page size with an error naming the argument', () => {
     expect(pageSize(undefined)).toBe(20);
@@ -28,7 +33,12 @@ describe('cursor pagination', () => {
   });
 
   it('uses the extra row only to report a next page', async () => {
-    const connection = toConnection([{ id: 'a' }, { id: 'b' }, { id: 'c' }], 2, (n) => n.id, async () => 3);
+    const connection = toConnection(
+      [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
+      2,
+      (n) => n.id,
+      async () => 3,
+    );
     expect(connection.nodes).toEqual([{ id: 'a' }, { id: 'b' }]);
     expect(connection.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: 'a', endCursor: 'b' });
     expect(await connection.totalCount()).toBe(3);

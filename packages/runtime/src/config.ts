@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ConfigError, env, parseConfig, z } from '@commerce/platform';
-import { DEFAULT_PORTS, REPO_ROOT, type ServiceName } from './services.ts';
+import { DEFAULT_PORTS, REPO_ROOT, SERVICE_NAMES, type ServiceName } from './services.ts';
 
 /** Settings every subgraph reads; documented in docs/configuration.md. */
 export function loadServiceConfig(service: ServiceName, source: Record<string, string | undefined> = process.env) {
@@ -21,6 +21,10 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
       JWT_KEY_ID: z.string().optional(),
       JWT_PUBLIC_KEYS: z.string().optional(),
       JWT_JWKS_URL: env.optionalUrl(),
+      CATALOG_URL: env.optionalUrl(),
+      USERS_URL: env.optionalUrl(),
+      ORDERS_URL: env.optionalUrl(),
+      BILLING_URL: env.optionalUrl(),
     },
     source,
   );
@@ -32,7 +36,9 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
     source,
   ) as Record<string, unknown>;
   const databaseUrl =
-    (own[`${prefix}_DATABASE_URL`] as string | undefined) ?? shared.DATABASE_URL ?? `pglite:${path.join(shared.DATA_DIR, service)}`;
+    (own[`${prefix}_DATABASE_URL`] as string | undefined) ??
+    shared.DATABASE_URL ??
+    `pglite:${path.join(shared.DATA_DIR, service)}`;
   if (!/^(postgres(ql)?:\/\/|pglite:)/.test(databaseUrl)) {
     throw new ConfigError([{ variable: `${prefix}_DATABASE_URL`, problem: 'must be a postgresql:// URL or pglite:<dir>' }]);
   }
@@ -45,9 +51,19 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
     port: own[`${prefix}_PORT`] as number,
     databaseUrl,
     dataDir: shared.DATA_DIR,
-    kafkaBrokers: shared.KAFKA_BROKERS?.split(',').map((broker) => broker.trim()).filter(Boolean) ?? [],
+    kafkaBrokers:
+      shared.KAFKA_BROKERS?.split(',')
+        .map((broker) => broker.trim())
+        .filter(Boolean) ?? [],
     kafkaClientId: shared.KAFKA_CLIENT_ID,
     redisUrl: shared.REDIS_URL,
+    /** Where the other subgraphs answer, for the few calls a service makes over the graph (orders asks the catalog). */
+    subgraphUrls: Object.fromEntries(
+      SERVICE_NAMES.map((name) => [
+        name,
+        shared[`${name.toUpperCase()}_URL` as `${Uppercase<ServiceName>}_URL`] ?? `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`,
+      ]),
+    ) as Record<ServiceName, string>,
     jwt: {
       production: shared.NODE_ENV === 'production',
       dataDir: shared.DATA_DIR,

@@ -47,13 +47,19 @@ export async function startEmbeddedSubgraphs(options: EmbeddedOptions = {}): Pro
     for (const service of [...services].reverse()) await service.stop();
     await bus.close();
   };
+  const env = { ...(options.env ?? process.env) };
   try {
     for (const name of availableSubgraphs()) {
       const module = await loadSubgraphModule(name);
-      const logger = options.logger?.(name) ?? createLogger({ service: name, level: options.env?.LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info' });
-      const runtime = await createServiceRuntime(name, { env: options.env, bus, logger, authenticate: options.authenticate });
+      const logger =
+        options.logger?.(name) ??
+        createLogger({ service: name, level: options.env?.LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info' });
+      const runtime = await createServiceRuntime(name, { env, bus, logger, authenticate: options.authenticate });
       if (options.seed !== false && module.seedDemoData) notes.push(...(await module.seedDemoData(runtime)));
-      services.push(await module.startService(runtime));
+      const service = await module.startService(runtime);
+      services.push(service);
+      // Services started later reach this one at its real address (port 0 picks a random one in tests).
+      env[`${name.toUpperCase()}_URL`] = service.url;
     }
   } catch (error) {
     await stop();

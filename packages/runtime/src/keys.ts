@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -34,12 +34,33 @@ export interface JwtKeys {
 }
 
 function parsePublicKeys(json: string): VerificationKey[] {
+  let keys: VerificationKey[];
   try {
     const value = JSON.parse(json) as unknown;
-    if (Array.isArray(value)) return value as VerificationKey[];
-    return fromJwks(value as { keys?: { kid?: string; kty?: string }[] });
+    keys = Array.isArray(value) ? (value as VerificationKey[]) : fromJwks(value as { keys?: { kid?: string; kty?: string }[] });
+    // Check every key now: a bad one would otherwise surface later as every token being refused.
+    for (const key of keys) {
+      if (typeof key.kid !== 'string' || key.kid === '' || createPublicKey(key.publicKeyPem).asymmetricKeyType !== 'rsa')
+        throw new Error('not an RSA public key');
+    }
   } catch {
-    throw new ConfigError([{ variable: 'JWT_PUBLIC_KEYS', problem: 'must be a JWKS document or a JSON array of {kid, publicKeyPem}' }]);
+    throw new ConfigError([
+      {
+        variable: 'JWT_PUBLIC_KEYS',
+        problem: 'must be a JWKS document or a JSON array of {kid, publicKeyPem} with RSA public keys',
+      },
+    ]);
+  }
+  return keys;
+}
+
+function publicHalf(privateKeyPem: string): string {
+  try {
+    const key = createPrivateKey(privateKeyPem);
+    if (key.asymmetricKeyType !== 'rsa') throw new Error('not RSA');
+    return createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+  } catch {
+    throw new ConfigError([{ variable: 'JWT_PRIVATE_KEY', problem: 'must be an RSA private key in PEM format (RS256)' }]);
   }
 }
 
@@ -58,16 +79,14 @@ export function loadJwtKeys(config: JwtKeyConfig): JwtKeys {
   let signingKey: SigningKey | undefined;
   if (config.privateKeyPem) {
     if (!config.keyId) throw new ConfigError([{ variable: 'JWT_KEY_ID', problem: 'required with JWT_PRIVATE_KEY' }]);
-    signingKey = {
-      kid: config.keyId,
-      privateKeyPem: config.privateKeyPem,
-      publicKeyPem: createPublicKey(config.privateKeyPem).export({ type: 'spki', format: 'pem' }).toString(),
-    };
+    signingKey = { kid: config.keyId, privateKeyPem: config.privateKeyPem, publicKeyPem: publicHalf(config.privateKeyPem) };
   }
   const staticKeys = config.publicKeys ? parsePublicKeys(config.publicKeys) : [];
   if (!signingKey && staticKeys.length === 0 && !config.jwksUrl) {
     if (config.production) {
-      throw new ConfigError([{ variable: 'JWT_PUBLIC_KEYS', problem: 'production needs JWT_PUBLIC_KEYS, JWT_JWKS_URL or JWT_PRIVATE_KEY' }]);
+      throw new ConfigError([
+        { variable: 'JWT_PUBLIC_KEYS', problem: 'production needs JWT_PUBLIC_KEYS, JWT_JWKS_URL or JWT_PRIVATE_KEY' },
+      ]);
     }
     signingKey = devSigningKey(config.dataDir);
   }

@@ -1,10 +1,4 @@
-import {
-  createLogger,
-  createServiceMetrics,
-  type Authenticator,
-  type Logger,
-  type ServiceMetrics,
-} from '@commerce/platform';
+import { createLogger, createServiceMetrics, type Authenticator, type Logger, type ServiceMetrics } from '@commerce/platform';
 import { databaseTargetFromUrl, deployMigrations, openDatabase, type Database } from '@commerce/database';
 import { InProcessEventBus, type EventBus } from '@commerce/events';
 import { loadServiceConfig, type ServiceConfig } from './config.ts';
@@ -15,6 +9,8 @@ import { loadJwtKeys, type JwtKeys } from './keys.ts';
 export interface ServiceRuntime {
   name: ServiceName;
   config: ServiceConfig;
+  /** The variables this runtime was configured from, for a service's own settings. */
+  env: Record<string, string | undefined>;
   logger: Logger;
   metrics: ServiceMetrics;
   database: Database;
@@ -34,7 +30,8 @@ export interface RuntimeOverrides {
 }
 
 export async function createServiceRuntime(name: ServiceName, overrides: RuntimeOverrides = {}): Promise<ServiceRuntime> {
-  const config = loadServiceConfig(name, overrides.env ?? process.env);
+  const env = overrides.env ?? process.env;
+  const config = loadServiceConfig(name, env);
   const jwt = loadJwtKeys(config.jwt);
   const logger = overrides.logger ?? createLogger({ service: name, level: config.logLevel });
   const database = await openDatabase(databaseTargetFromUrl(config.databaseUrl));
@@ -50,6 +47,7 @@ export async function createServiceRuntime(name: ServiceName, overrides: Runtime
   return {
     name,
     config,
+    env,
     logger,
     metrics: createServiceMetrics(name),
     database,
