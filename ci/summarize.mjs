@@ -11,7 +11,10 @@ let failed = false;
 let passed = 0;
 let failures = 0;
 let skipped = 0;
-for (const [name, report] of [['unit', unit], ['integration', integration]]) {
+for (const [name, report] of [
+  ['unit', unit],
+  ['integration', integration],
+]) {
   if (!report) {
     console.error(`${name}: no jest report found`);
     failed = true;
@@ -20,7 +23,9 @@ for (const [name, report] of [['unit', unit], ['integration', integration]]) {
   passed += report.numPassedTests;
   failures += report.numFailedTests + report.numRuntimeErrorTestSuites;
   skipped += report.numPendingTests + report.numTodoTests;
-  console.log(`${name}: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests} skipped in ${report.numTotalTestSuites} suites`);
+  console.log(
+    `${name}: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests} skipped in ${report.numTotalTestSuites} suites`,
+  );
 }
 if (integration && integration.numPendingTests + integration.numTodoTests > 0) {
   console.error('integration: tests were skipped; every integration suite must run against the real servers in CI');

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express, type Request } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import type { Logger } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { requestContextFromHeaders, runWithRequestContext, type RequestContext } from './request-context.ts';
@@ -72,6 +72,23 @@ export function createHttpApp({ logger, metrics, ready }: HttpAppOptions): Expre
     res.send(await metrics.registry.metrics());
   });
   return app;
+}
+
+/**
+ * Last handler of every app: body-parser and other HTTP-level failures answer as a GraphQL-shaped
+ * error with a stable code, never Express's HTML page with a stack trace.
+ */
+export function httpErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
+    const clientError = status >= 400 && status < 500;
+    if (!clientError) logger.error({ err: errorSummary(error) }, 'unhandled HTTP error');
+    const message =
+      status === 413 ? 'Request body is too large' : clientError ? 'Malformed request body' : 'Internal server error';
+    res
+      .status(clientError ? status : 500)
+      .json({ errors: [{ message, extensions: { code: clientError ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR', requestId: req.context?.requestId } }] });
+  };
 }
 
 export function errorSummary(error: unknown): { name: string; message: string; code?: string } {

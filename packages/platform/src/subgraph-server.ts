@@ -6,7 +6,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
 import type { Logger } from './logger.ts';
-import { createHttpApp, errorSummary, listen } from './http.ts';
+import { createHttpApp, errorSummary, httpErrorHandler, listen } from './http.ts';
 import { createErrorFormatter, DomainError } from './errors.ts';
 import { GraphQLError } from 'graphql';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
@@ -93,6 +93,8 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
       },
     }),
   );
+
+  app.use(httpErrorHandler(logger));
 
   const port = await listen(httpServer, options.port, options.host ?? '0.0.0.0');
   const url = `http://127.0.0.1:${port}/graphql`;

@@ -1,0 +1,122 @@
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import request from 'supertest';
+import { createLogger } from '../src/logger.ts';
+import { loadSubgraphSchema } from '../src/subgraph-schema.ts';
+import { startSubgraphServer, type RunningServer, type SubgraphContextBase } from '../src/subgraph-server.ts';
+import { DomainError } from '../src/errors.ts';
+import type { Authenticator } from '../src/auth.ts';
+
+const SDL = `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Query { hello: String! slow(ms: Int!): String! broken: String whoami: String }
+`;
+
+describe('subgraph server bootstrap', () => {
+  let server: RunningServer;
+  let base: string;
+  let isReady = true;
+  const authenticate: Authenticator = async (header) => {
+    if (!header) return null;
+    if (header === 'Bearer good.token.value') return { userId: 'u1', role: 'CUSTOMER' };
+    throw new DomainError('UNAUTHENTICATED', 'Invalid token');
+  };
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sdl-'));
+    writeFileSync(path.join(dir, 'schema.graphql'), SDL);
+    const schema = loadSubgraphSchema(pathToFileURL(path.join(dir, 'schema.graphql')), {
+      Query: {
+        hello: () => 'world',
+        slow: async (_: unknown, { ms }: { ms: number }) => {
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          return 'done';
+        },
+        broken: () => {
+          throw new Error('duplicate key value violates unique constraint "users_email_key"');
+        },
+        whoami: (_: unknown, __: unknown, context: SubgraphContextBase) => context.viewer?.userId ?? null,
+      },
+    });
+    server = await startSubgraphServer({
+      name: 'test',
+      port: 0,
+      host: '127.0.0.1',
+      schema,
+      logger: createLogger({ service: 'test', level: 'silent' }),
+      authenticate,
+      context: (context) => context,
+      ready: async () => isReady,
+    });
+    base = `http://127.0.0.1:${server.port}`;
+  });
+  afterAll(() => server.stop());
+
+  it('serves health, readiness and metrics', async () => {
+    await request(base).get('/health').expect(200, { status: 'ok' });
+    await request(base).get('/ready').expect(200);
+    isReady = false;
+    await request(base).get('/ready').expect(503);
+    isReady = true;
+    await request(base).post('/graphql').send({ query: '{ hello }' }).expect(200);
+    const metrics = await request(base).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/http_request_duration_seconds_bucket\{.*service="test"/);
+  });
+
+  it('returns a request id header and hides internal errors', async () => {
+    const response = await request(base).post('/graphql').set('x-request-id', 'abc-123').send({ query: '{ broken }' });
+    expect(response.headers['x-request-id']).toBe('abc-123');
+    expect(response.body.errors[0]).toMatchObject({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'abc-123' },
+    });
+    expect(JSON.stringify(response.body)).not.toMatch(/unique constraint|users_email_key|stack/);
+  });
+
+  it('authenticates the forwarded token and refuses a bad one with 401', async () => {
+    const ok = await request(base).post('/graphql').set('authorization', 'Bearer good.token.value').send({ query: '{ whoami }' });
+    expect(ok.body.data).toEqual({ whoami: 'u1' });
+    const bad = await request(base).post('/graphql').set('authorization', 'Bearer forged').send({ query: '{ whoami }' });
+    expect(bad.status).toBe(401);
+    expect(bad.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('rejects malformed JSON with a client error, not a crash', async () => {
+    const response = await request(base).post('/graphql').set('content-type', 'application/json').send('{"query": ');
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(response.text).not.toMatch(/at .*\.js|SyntaxError/);
+    const huge = await request(base).post('/graphql').send({ query: `{ hello }`, padding: 'x'.repeat(2_000_000) });
+    expect(huge.status).toBe(413);
+    expect(huge.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+    await request(base).get('/health').expect(200);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('lets an in-flight request finish before stopping', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sdl-'));
+    writeFileSync(path.join(dir, 'schema.graphql'), SDL);
+    const schema = loadSubgraphSchema(pathToFileURL(path.join(dir, 'schema.graphql')), {
+      Query: { slow: async () => new Promise((resolve) => setTimeout(() => resolve('done'), 500)) },
+    });
+    const server = await startSubgraphServer({
+      name: 'drain',
+      port: 0,
+      host: '127.0.0.1',
+      schema,
+      logger: createLogger({ service: 'drain', level: 'silent' }),
+      authenticate: async () => null,
+      context: (context) => context,
+    });
+    const inFlight = request(`http://127.0.0.1:${server.port}`).post('/graphql').send({ query: '{ slow(ms: 500) }' });
+    const response = inFlight.then((r) => r);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopped = server.stop();
+    expect((await response).body).toEqual({ data: { slow: 'done' } });
+    await stopped;
+    await expect(fetch(`http://127.0.0.1:${server.port}/health`)).rejects.toThrow();
+  });
+});
