@@ -7,9 +7,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 
-export type DatabaseTarget =
-  | { kind: 'postgres'; url: string; poolSize?: number }
-  | { kind: 'pglite'; dataDir: string }; // 'memory://' for in-memory
+/** PGlite `dataDir` is a directory, or 'memory://' for a private in-memory database. */
+export type DatabaseTarget = { kind: 'postgres'; url: string; poolSize?: number } | { kind: 'pglite'; dataDir: string };
 
 export interface Database {
   readonly target: DatabaseTarget;
@@ -63,10 +62,7 @@ const pglites = new WeakMap<Database, PGlite>();
  * of an error (e.g. a broken migration would be recorded as applied). We replace it with an awaiting version.
  * `mapError` lets the migration engine choose how script errors are reported.
  */
-export function pgliteAdapterFactory(
-  pglite: PGlite,
-  mapError: (error: unknown) => never = rethrow,
-): SqlDriverAdapterFactory {
+export function pgliteAdapterFactory(pglite: PGlite, mapError: (error: unknown) => never = rethrow): SqlDriverAdapterFactory {
   // The package is built against an older @prisma/driver-adapter-utils (7.2); its types differ only nominally.
   const inner = new PrismaPGlite(pglite) as unknown as SqlDriverAdapterFactory;
   return {
@@ -120,7 +116,10 @@ async function acquirePGlite(dataDir: string): Promise<{ pglite: PGlite; release
       if (shared.refs > 0) return;
       openDirs.delete(key);
       const closed = pglite.close();
-      closing.set(key, closed.catch(() => {}));
+      closing.set(
+        key,
+        closed.catch(() => {}),
+      );
       await closed;
     }),
   };

@@ -1,8 +1,2 @@
 export { databaseTargetFromUrl, openDatabase, type Database, type DatabaseTarget } from './connection.ts';
-export {
-  createMigration,
-  deployMigrations,
-  MigrationError,
-  migrationStatus,
-  type MigrationStatus,
-} from './migrate/index.ts';
+export { createMigration, deployMigrations, MigrationError, migrationStatus, type MigrationStatus } from './migrate/index.ts';

@@ -18,7 +18,11 @@ export interface EngineConnection {
   close(): Promise<void>;
 }
 
-/** Engine connection to an opened database, for deploy. */
+/**
+ * Engine connection to an opened database, for deploy. Not patched: adapter-pg cannot decode PostgreSQL's "char"
+ * (oid 18), which the engine's schema describer selects (introspect, db push, diff from a live database, drift
+ * checks). applyMigrations never describes the schema (see migrate.int.test.ts), and we never ask for those.
+ */
 export function engineConnection(db: Database): EngineConnection {
   const errors = new ScriptErrors();
   if (db.target.kind === 'pglite') {
@@ -60,7 +64,7 @@ export async function scratchEngineConnection(): Promise<EngineConnection> {
   const errors = new ScriptErrors();
   const pglite = await PGlite.create(PGLITE_MEMORY);
   const base = pgliteAdapterFactory(pglite, errors.capture);
-  // SchemaEngine.new() always opens a main connection, though diff never uses it: one empty database serves both.
+  // SchemaEngine.new() always opens a main connection too; diff works on the shadow, so one empty database serves both.
   const factory: SqlMigrationAwareDriverAdapterFactory = { ...bind(base), connectToShadowDb: () => base.connect() };
   return { factory, lastScriptError: errors.last, close: () => pglite.close() };
 }

@@ -1,5 +1,5 @@
 // Reads Prisma's `_prisma_migrations` table (written by the schema engine) without creating it.
-import type { SqlDriverAdapterFactory, SqlQueryable } from '@prisma/driver-adapter-utils';
+import { isDriverAdapterError, type SqlDriverAdapterFactory, type SqlQueryable } from '@prisma/driver-adapter-utils';
 
 export interface MigrationRecord {
   name: string;
@@ -9,6 +9,12 @@ export interface MigrationRecord {
 }
 
 export async function readHistory(adapterFactory: SqlDriverAdapterFactory): Promise<MigrationRecord[]> {
+  return readHistoryRows(adapterFactory).catch((error: unknown) => {
+    throw readable(error);
+  });
+}
+
+async function readHistoryRows(adapterFactory: SqlDriverAdapterFactory): Promise<MigrationRecord[]> {
   const adapter = await adapterFactory.connect();
   try {
     const present = await query(adapter, `SELECT to_regclass('_prisma_migrations') IS NOT NULL`);
@@ -40,4 +46,16 @@ export function isApplied(record: MigrationRecord): boolean {
 
 async function query(adapter: SqlQueryable, sql: string): Promise<unknown[][]> {
   return (await adapter.queryRaw({ sql, args: [], argTypes: [] })).rows;
+}
+
+// Adapters throw DriverAdapterErrors whose message is only the kind ("DatabaseNotReachable"); the details are in
+// `cause` (the engine formats them itself, but here we talk to the adapter directly).
+function readable(error: unknown): unknown {
+  if (!isDriverAdapterError(error)) return error;
+  const { kind, originalMessage, ...details } = error.cause as { kind: string; originalMessage?: string; [key: string]: unknown };
+  if (originalMessage) return new Error(originalMessage, { cause: error });
+  if (kind === 'DatabaseNotReachable') {
+    return new Error(`Can't reach database server at ${String(details.host)}:${String(details.port)}`, { cause: error });
+  }
+  return new Error(Object.keys(details).length ? `${kind} ${JSON.stringify(details)}` : kind, { cause: error });
 }

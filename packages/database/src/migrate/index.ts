@@ -63,18 +63,15 @@ export async function migrationStatus(db: Database, migrationsDir: string): Prom
  * existing migrations on a throwaway in-memory PGlite, and writes <timestamp>_<name>/migration.sql.
  * Returns the new directory, or null when the schema matches the migrations.
  */
-export async function createMigration(opts: {
-  schemaPath: string;
-  migrationsDir: string;
-  name: string;
-}): Promise<string | null> {
+export async function createMigration(opts: { schemaPath: string; migrationsDir: string; name: string }): Promise<string | null> {
   migrationSlug(opts.name); // reject a bad name before the slow part
   const schemaPath = path.resolve(opts.schemaPath);
   const files = [{ path: schemaPath, content: await readFile(schemaPath, 'utf8') }];
   const list = await readMigrationList(opts.migrationsDir);
   const connection = await scratchEngineConnection();
   try {
-    // Not engine.createMigration(): it needs a live main database in sync with the migrations (migrate dev).
+    // Not engine.createMigration(): this wasm build rejects it on PostgreSQL ("shadow DB must be provided through
+    // an external factory", even with connectToShadowDb). diff(migrations → schema) yields the same script.
     const { exitCode, stdout } = await withSchemaEngine(connection.factory, (engine) =>
       engine.diff({
         from: { tag: 'migrations', ...withDefaultLockfile(list) },
@@ -121,7 +118,12 @@ function stripTrace(text: string): string {
 // The engine logs the database error after an "external connector error" header (see engine-adapters.ts).
 function reasonFromLogs(logs: string | null): string {
   const text = stripTrace(logs ?? '').replace(/^external connector error\s*/, '');
-  return text.split('\n').find((line) => line.trim())?.trim() ?? 'no error recorded';
+  return (
+    text
+      .split('\n')
+      .find((line) => line.trim())
+      ?.trim() ?? 'no error recorded'
+  );
 }
 
 function unique(names: string[]): string[] {

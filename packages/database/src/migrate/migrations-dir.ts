@@ -49,7 +49,11 @@ export function withDefaultLockfile(list: MigrationList): MigrationList {
 /** Writes <dir>/<timestamp>_<name>/migration.sql (and the lockfile if missing); returns the new directory. */
 export async function writeMigration(list: MigrationList, name: string, sql: string): Promise<string> {
   const slug = migrationSlug(name);
-  const latest = list.migrationDirectories.map((dir) => /^\d{14}/.exec(dir.path)?.[0]).filter(Boolean).sort().at(-1);
+  const latest = list.migrationDirectories
+    .map((dir) => /^\d{14}/.exec(dir.path)?.[0])
+    .filter(Boolean)
+    .sort()
+    .at(-1);
   const dir = path.join(list.baseDir, `${nextTimestamp(latest)}_${slug}`);
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, MIGRATION_FILE), sql);

@@ -3,13 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  type SqlMigrationAwareDriverAdapterFactory,
-} from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm';
+import type * as SchemaEngineGlue from '@prisma/schema-engine-wasm/schema_engine_bg';
 
-type Bindings = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
+type Bindings = typeof SchemaEngineGlue;
 
 export const NO_FILTERS: SchemaFilter = { externalTables: [], externalEnums: [] };
 
@@ -48,13 +46,29 @@ function loadBindings(): Promise<Bindings> {
     const glue: Bindings = await import('@prisma/schema-engine-wasm/schema_engine_bg');
     const require = createRequire(import.meta.url);
     const wasmPath = path.join(path.dirname(require.resolve('@prisma/schema-engine-wasm')), 'schema_engine_bg.wasm');
-    const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': glue });
+    const imports = { ...glue, ...unrefTimers(glue) };
+    const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': imports });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return glue;
   })();
-  bindings.catch(() => (bindings = undefined));
   return bindings;
+}
+
+// The engine arms 10 s timeouts (setTimeout) and never clears them, so every command would linger ~10 s after it
+// finished. Its timers are unref'd, and withSchemaEngine() holds the event loop open while an operation runs, so an
+// engine waiting on a timer (with PGlite there is no socket to keep the loop alive) is not cut short.
+function unrefTimers(glue: Bindings): Record<string, unknown> {
+  const name = Object.keys(glue).find((key) => key.startsWith('__wbg_setTimeout_'));
+  if (!name) return {};
+  const setTimer = (glue as unknown as Record<string, (...args: unknown[]) => unknown>)[name]!;
+  return {
+    [name]: (...args: unknown[]) => {
+      const timer = setTimer(...args) as { unref?: () => void };
+      timer.unref?.();
+      return timer;
+    },
+  };
 }
 
 /** Runs `use` with a fresh engine talking to the database through `factory`; the engine is freed afterwards. */
@@ -63,29 +77,35 @@ export async function withSchemaEngine<T>(
   use: (engine: SchemaEngine) => Promise<T>,
 ): Promise<T> {
   const glue = await loadBindings();
+  const keepAlive = setInterval(() => {}, 60_000); // see unrefTimers()
   const onLog = (line: string) => {
     if (process.env.DEBUG_SCHEMA_ENGINE) process.stderr.write(`[schema-engine] ${line}\n`);
   };
-  // SchemaEngine.new connects at once through factory.connect().
-  const engine = await glue.SchemaEngine.new(
-    { datamodels: undefined },
-    onLog,
-    bindMigrationAwareSqlAdapterFactory(factory),
-  ).catch(explainPanic);
   try {
-    return await use(engine).catch(explainPanic);
+    // SchemaEngine.new connects at once through factory.connect().
+    const engine = await glue.SchemaEngine.new(
+      { datamodels: undefined },
+      onLog,
+      bindMigrationAwareSqlAdapterFactory(factory),
+    ).catch(explainPanic);
+    try {
+      return await use(engine).catch(explainPanic);
+    } finally {
+      engine.free();
+    }
   } finally {
-    engine.free();
+    clearInterval(keepAlive);
   }
 }
 
-// A Rust panic surfaces as `RuntimeError: unreachable`; the real message is in the registry. After a panic the
-// instance's memory is in an unknown state, so the next operation instantiates a fresh one.
+// A Rust panic surfaces as `RuntimeError: unreachable`; the real message is in the registry. The instance is then in
+// an unknown state and cannot be replaced (the glue module caches views of its memory), so later operations fail.
 function explainPanic(error: unknown): never {
   if (error instanceof WebAssembly.RuntimeError) {
-    bindings = undefined;
-    const message = globals.PRISMA_WASM_PANIC_REGISTRY?.get();
-    if (message) throw new Error(`schema engine panicked: ${message}`, { cause: error });
+    const message = `schema engine panicked: ${globals.PRISMA_WASM_PANIC_REGISTRY?.get() || error.message}`;
+    bindings = Promise.reject(new Error(`${message} (earlier in this process; restart it)`));
+    bindings.catch(() => {});
+    throw new Error(message, { cause: error });
   }
   throw error;
 }
