@@ -57,7 +57,8 @@ export function toGraphQLError(error: DomainError): GraphQLError {
   return new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } });
 }
 
-function findDomainError(error: unknown): DomainError | undefined {
+/** The DomainError behind an error (GraphQL wraps resolver errors in `originalError`), if there is one. */
+export function findDomainError(error: unknown): DomainError | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current; depth++) {
     if (current instanceof DomainError) return current;

@@ -16,16 +16,18 @@ export interface HttpAppOptions {
   metrics: ServiceMetrics;
   /** Readiness: dependencies answer (database, supergraph loaded). */
   ready?: () => Promise<boolean>;
+  /** Proxies whose X-Forwarded-For is believed for `req.ip` (Express syntax, e.g. "loopback, 10.0.0.0/8"). Default: loopback. */
+  trustProxy?: string;
 }
 
 /**
  * The HTTP shell every service shares: request/trace ids, access log, latency metrics,
  * `/health` (process alive), `/ready` (dependencies answer) and `/metrics` (Prometheus).
  */
-export function createHttpApp({ logger, metrics, ready }: HttpAppOptions): Express {
+export function createHttpApp({ logger, metrics, ready, trustProxy }: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', trustProxy ?? 'loopback');
 
   app.use((req, res, next) => {
     req.context = requestContextFromHeaders(req.headers);

@@ -71,3 +71,32 @@ export function toConnection<Node>(
     totalCount,
   };
 }
+
+/** Position in a list ordered by creation time with the id breaking ties (the order most lists use). */
+export interface CreatedAtCursor {
+  createdAt: string;
+  id: string;
+}
+
+export const isCreatedAtCursor = (value: unknown): value is CreatedAtCursor =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as CreatedAtCursor).id === 'string' &&
+  typeof (value as CreatedAtCursor).createdAt === 'string' &&
+  !Number.isNaN(Date.parse((value as CreatedAtCursor).createdAt));
+
+export const createdAtCursorOf = (node: { createdAt: Date; id: string }): string =>
+  encodeCursor({ createdAt: node.createdAt.toISOString(), id: node.id });
+
+/**
+ * The Prisma `where` fragment selecting rows after `cursor` in (createdAt `direction`, id asc) order;
+ * `{}` without a cursor. Spread it into a query's `where`.
+ */
+export function afterCreatedAtCursor(
+  cursor: CreatedAtCursor | null,
+  direction: 'asc' | 'desc' = 'desc',
+): { OR?: ({ createdAt: { lt: Date } | { gt: Date } } | { createdAt: Date; id: { gt: string } })[] } {
+  if (!cursor) return {};
+  const at = new Date(cursor.createdAt);
+  return { OR: [{ createdAt: direction === 'desc' ? { lt: at } : { gt: at } }, { createdAt: at, id: { gt: cursor.id } }] };
+}

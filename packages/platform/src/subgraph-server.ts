@@ -7,7 +7,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
 import type { Logger } from './logger.ts';
 import { createHttpApp, errorSummary, httpErrorHandler, listen } from './http.ts';
-import { createErrorFormatter, DomainError } from './errors.ts';
+import { createErrorFormatter, DomainError, findDomainError } from './errors.ts';
 import { GraphQLError } from 'graphql';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
 import type { Authenticator, Viewer } from './auth.ts';
@@ -38,6 +38,8 @@ export interface SubgraphServerOptions<Context extends SubgraphContextBase> {
   bodyLimit?: string;
   /** Extra HTTP routes (e.g. the users service's `/.well-known/jwks.json`). */
   routes?: (app: Express) => void;
+  /** See HttpAppOptions.trustProxy: which proxies (the gateway) may name the client address. */
+  trustProxy?: string;
 }
 
 export interface RunningServer {
@@ -54,7 +56,7 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
 ): Promise<RunningServer> {
   const { logger, name } = options;
   const metrics = options.metrics ?? createServiceMetrics(name);
-  const app = createHttpApp({ logger, metrics, ready: options.ready });
+  const app = createHttpApp({ logger, metrics, ready: options.ready, trustProxy: options.trustProxy });
   const httpServer = http.createServer(app);
   httpServer.keepAliveTimeout = 65_000;
 
@@ -117,7 +119,10 @@ function errorMetricsPlugin<Context extends BaseContext>(metrics: ServiceMetrics
       return {
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
-            metrics.graphqlErrors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+            // A DomainError gets its code only in formatError (after this hook): read it from the error itself,
+            // or every BAD_USER_INPUT would be counted as a server error.
+            const code = findDomainError(error)?.code ?? error.extensions?.code ?? 'INTERNAL_SERVER_ERROR';
+            metrics.graphqlErrors.inc({ code: String(code) });
           }
         },
       };

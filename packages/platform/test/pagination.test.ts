@@ -1,4 +1,12 @@
-import { decodeCursor, encodeCursor, pageSize, toConnection } from '../src/pagination.ts';
+import {
+  afterCreatedAtCursor,
+  createdAtCursorOf,
+  decodeCursor,
+  encodeCursor,
+  isCreatedAtCursor,
+  pageSize,
+  toConnection,
+} from '../src/pagination.ts';
 import { DomainError } from '../src/errors.ts';
 
 const isIdCursor = (value: unknown): value is { id: string } =>
@@ -42,5 +50,25 @@ describe('cursor pagination', () => {
     expect(connection.nodes).toEqual([{ id: 'a' }, { id: 'b' }]);
     expect(connection.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: 'a', endCursor: 'b' });
     expect(await connection.totalCount()).toBe(3);
+  });
+});
+
+describe('creation-time cursors', () => {
+  const node = { id: 'n1', createdAt: new Date('2030-01-02T03:04:05.678Z') };
+
+  it('round-trips a node position and refuses cursors without a valid time', () => {
+    expect(decodeCursor(createdAtCursorOf(node), isCreatedAtCursor)).toEqual({ id: 'n1', createdAt: '2030-01-02T03:04:05.678Z' });
+    expect(() => decodeCursor(encodeCursor({ id: 'n1', createdAt: 'yesterday' }), isCreatedAtCursor)).toThrow(
+      expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+    );
+  });
+
+  it('selects the rows after a cursor in either direction', () => {
+    const cursor = { id: 'n1', createdAt: node.createdAt.toISOString() };
+    expect(afterCreatedAtCursor(null)).toEqual({});
+    expect(afterCreatedAtCursor(cursor)).toEqual({
+      OR: [{ createdAt: { lt: node.createdAt } }, { createdAt: node.createdAt, id: { gt: 'n1' } }],
+    });
+    expect(afterCreatedAtCursor(cursor, 'asc').OR?.[0]).toEqual({ createdAt: { gt: node.createdAt } });
   });
 });

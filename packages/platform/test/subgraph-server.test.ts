@@ -11,7 +11,7 @@ import type { Authenticator } from '../src/auth.ts';
 
 const SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-  type Query { hello: String! slow(ms: Int!): String! broken: String whoami: String }
+  type Query { hello: String! slow(ms: Int!): String! broken: String whoami: String refused: String }
 `;
 
 describe('subgraph server bootstrap', () => {
@@ -38,6 +38,9 @@ describe('subgraph server bootstrap', () => {
           throw new Error('duplicate key value violates unique constraint "users_email_key"');
         },
         whoami: (_: unknown, __: unknown, context: SubgraphContextBase) => context.viewer?.userId ?? null,
+        refused: () => {
+          throw new DomainError('BAD_USER_INPUT', 'The cart is empty');
+        },
       },
     });
     server = await startSubgraphServer({
@@ -73,6 +76,14 @@ describe('subgraph server bootstrap', () => {
       extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'abc-123' },
     });
     expect(JSON.stringify(response.body)).not.toMatch(/unique constraint|users_email_key|stack/);
+  });
+
+  it('counts GraphQL errors by their real code: domain errors are not server errors', async () => {
+    await request(base).post('/graphql').send({ query: '{ refused }' }).expect(200);
+    await request(base).post('/graphql').send({ query: '{ broken }' }).expect(200);
+    const metrics = (await request(base).get('/metrics')).text;
+    expect(metrics).toMatch(/^graphql_errors_total\{code="BAD_USER_INPUT",service="test"\} 1$/m);
+    expect(metrics).toMatch(/^graphql_errors_total\{code="INTERNAL_SERVER_ERROR",service="test"\} [1-9]\d*$/m);
   });
 
   it('authenticates the forwarded token and refuses a bad one with 401', async () => {

@@ -14,6 +14,9 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
       DATABASE_URL: z.string().optional(),
       KAFKA_BROKERS: z.string().optional(),
       KAFKA_CLIENT_ID: z.string().default('commerce-graph'),
+      KAFKA_TOPIC_PARTITIONS: env.positiveInt(3),
+      EVENT_MAX_ATTEMPTS: env.positiveInt(5),
+      OUTBOX_POLL_INTERVAL_MS: env.positiveInt(250),
       REDIS_URL: env.optionalUrl(),
       JWT_ISSUER: z.string().min(1).default('commerce-graph'),
       JWT_AUDIENCE: z.string().min(1).default('commerce-graph'),
@@ -56,12 +59,18 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
         .map((broker) => broker.trim())
         .filter(Boolean) ?? [],
     kafkaClientId: shared.KAFKA_CLIENT_ID,
+    events: {
+      topicPartitions: shared.KAFKA_TOPIC_PARTITIONS,
+      maxAttempts: shared.EVENT_MAX_ATTEMPTS,
+      outboxPollIntervalMs: shared.OUTBOX_POLL_INTERVAL_MS,
+    },
     redisUrl: shared.REDIS_URL,
     /** Where the other subgraphs answer, for the few calls a service makes over the graph (orders asks the catalog). */
     subgraphUrls: Object.fromEntries(
       SERVICE_NAMES.map((name) => [
         name,
-        shared[`${name.toUpperCase()}_URL` as `${Uppercase<ServiceName>}_URL`] ?? `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`,
+        shared[`${name.toUpperCase()}_URL` as `${Uppercase<ServiceName>}_URL`] ??
+          `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`,
       ]),
     ) as Record<ServiceName, string>,
     jwt: {

@@ -24,7 +24,8 @@ export const availableSubgraphs = () => SERVICE_NAMES.filter((name) => existsSyn
 
 export interface EmbeddedStack {
   services: RunningServer[];
-  bus: InProcessEventBus;
+  /** The shared in-process bus; undefined when KAFKA_BROKERS makes every service use Kafka instead. */
+  bus: InProcessEventBus | undefined;
   notes: string[];
   stop(): Promise<void>;
 }
@@ -37,24 +38,36 @@ export interface EmbeddedOptions extends Pick<RuntimeOverrides, 'authenticate'> 
 
 /**
  * Starts every subgraph in this process, each on its own database, all sharing one in-process
- * event bus (the embedded stand-in for Kafka with the same delivery contract).
+ * event bus (the embedded stand-in for Kafka with the same delivery contract) — or, when
+ * KAFKA_BROKERS is set, each with its own Kafka bus, as in full mode.
  */
 export async function startEmbeddedSubgraphs(options: EmbeddedOptions = {}): Promise<EmbeddedStack> {
-  const bus = new InProcessEventBus();
+  const env = { ...(options.env ?? process.env) };
+  const loggerFor = (service: string) =>
+    options.logger?.(service) ?? createLogger({ service, level: options.env?.LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info' });
+  const eventsLogger = loggerFor('events');
+  const bus = env.KAFKA_BROKERS?.trim()
+    ? undefined
+    : new InProcessEventBus({
+        onDeadLetter: (letter) => eventsLogger.error({ ...letter }, 'event parked on the dead-letter topic'),
+      });
   const services: RunningServer[] = [];
+  const runtimes: ServiceRuntime[] = [];
   const notes: string[] = [];
   const stop = async () => {
+    // Relays first (unpublished events stay in the outboxes for the next start), then let consumers
+    // finish what the bus already holds, then the services.
+    await Promise.all(runtimes.flatMap((runtime) => runtime.relays.map((relay) => relay.stop())));
+    await bus?.drain(5_000);
     for (const service of [...services].reverse()) await service.stop();
-    await bus.close();
+    await bus?.close();
   };
-  const env = { ...(options.env ?? process.env) };
   try {
     for (const name of availableSubgraphs()) {
       const module = await loadSubgraphModule(name);
-      const logger =
-        options.logger?.(name) ??
-        createLogger({ service: name, level: options.env?.LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info' });
+      const logger = loggerFor(name);
       const runtime = await createServiceRuntime(name, { env, bus, logger, authenticate: options.authenticate });
+      runtimes.push(runtime);
       if (options.seed !== false && module.seedDemoData) notes.push(...(await module.seedDemoData(runtime)));
       const service = await module.startService(runtime);
       services.push(service);

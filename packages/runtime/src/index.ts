@@ -3,3 +3,4 @@ export * from './runtime.ts';
 export * from './services.ts';
 export * from './embedded.ts';
 export * from './keys.ts';
+export * from './events.ts';

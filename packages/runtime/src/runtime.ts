@@ -1,9 +1,10 @@
 import { createLogger, createServiceMetrics, type Authenticator, type Logger, type ServiceMetrics } from '@commerce/platform';
 import { databaseTargetFromUrl, deployMigrations, openDatabase, type Database } from '@commerce/database';
-import { InProcessEventBus, type EventBus } from '@commerce/events';
+import type { EventBus, OutboxRelay } from '@commerce/events';
 import { loadServiceConfig, type ServiceConfig } from './config.ts';
 import { migrationsDir, type ServiceName } from './services.ts';
 import { loadJwtKeys, type JwtKeys } from './keys.ts';
+import { createEventBus } from './events.ts';
 
 /** Everything a subgraph's composition root needs from the outside world, chosen by configuration. */
 export interface ServiceRuntime {
@@ -17,6 +18,10 @@ export interface ServiceRuntime {
   bus: EventBus;
   authenticate: Authenticator;
   jwt: JwtKeys;
+  /** Outbox relays started on this runtime (`startOutboxRelay`). */
+  relays: OutboxRelay[];
+  /** Registers cleanup that `close()` runs first, last registered first (e.g. stopping the outbox relay). */
+  onClose(cleanup: () => Promise<void>): void;
   /** Stops what this runtime opened (not a bus it was handed). */
   close(): Promise<void>;
 }
@@ -42,19 +47,35 @@ export async function createServiceRuntime(name: ServiceName, overrides: Runtime
     await database.close();
     throw error;
   }
-  const ownBus = overrides.bus ? undefined : new InProcessEventBus();
+  const metrics = createServiceMetrics(name);
+  let ownBus: EventBus | undefined;
+  try {
+    // Kafka when KAFKA_BROKERS is set, else an in-process bus; embedded mode hands every service one shared bus.
+    ownBus = overrides.bus ? undefined : await createEventBus(config, logger, metrics.registry);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   const bus = overrides.bus ?? ownBus!;
+  const cleanups: (() => Promise<void>)[] = [];
   return {
     name,
     config,
     env,
     logger,
-    metrics: createServiceMetrics(name),
+    metrics,
     database,
     bus,
     authenticate: overrides.authenticate ?? jwt.authenticate,
     jwt,
+    relays: [],
+    onClose(cleanup) {
+      cleanups.push(cleanup);
+    },
     async close() {
+      for (const cleanup of cleanups.splice(0).reverse()) {
+        await cleanup().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'cleanup on close failed'));
+      }
       await ownBus?.close();
       await database.close();
     },

@@ -1,11 +1,13 @@
 import { createLogger, type RunningServer } from '@commerce/platform';
 import { availableSubgraphs, startEmbeddedSubgraphs, type EmbeddedStack, type ServiceName } from '@commerce/runtime';
-import { loadGatewayConfig, startGateway } from '@commerce/gateway';
+import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { testJwtEnv } from './tokens.ts';
 
 export interface TestStack {
   gatewayUrl: string;
+  /** The running gateway (its metrics and cache store). */
+  gateway: RunningGateway;
   services: Record<string, RunningServer>;
   embedded: EmbeddedStack;
   env: Record<string, string>;
@@ -50,10 +52,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const services = Object.fromEntries(embedded.services.map((service) => [service.name, service]));
   for (const [name, service] of Object.entries(services)) env[`${name.toUpperCase()}_URL`] = service.url;
   const gatewayConfig = loadGatewayConfig({ ...env, GATEWAY_PORT: '0' });
-  const gateway = await startGateway(gatewayConfig, silent('gateway'));
+  const gateway = await startGateway(gatewayConfig, silent('gateway'), { bus: embedded.bus });
   const gatewayUrl = `http://127.0.0.1:${gateway.port}/graphql`;
   return {
     gatewayUrl,
+    gateway,
     services,
     embedded,
     env,

@@ -1,0 +1,35 @@
+import { ConfigError, env, parseConfig, z } from '@commerce/platform';
+
+/** The users service's own settings (documented in docs/configuration.md, "Users service"). */
+export function loadUsersSettings(source: Record<string, string | undefined>) {
+  const parsed = parseConfig(
+    {
+      USERS_ACCESS_TOKEN_TTL_SECONDS: env.positiveInt(900),
+      USERS_REFRESH_TOKEN_TTL_SECONDS: env.positiveInt(30 * 24 * 3600),
+      USERS_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: env.positiveInt(5),
+      USERS_LOGIN_MAX_ATTEMPTS_PER_IP: env.positiveInt(50),
+      USERS_LOGIN_WINDOW_SECONDS: env.positiveInt(900),
+      USERS_JWKS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(300),
+      USERS_TRUST_PROXY: z.string().min(1).default('loopback'),
+    },
+    source,
+  );
+  if (parsed.USERS_ACCESS_TOKEN_TTL_SECONDS > 3600) {
+    // Access tokens cannot be revoked: keep their lifetime short.
+    throw new ConfigError([{ variable: 'USERS_ACCESS_TOKEN_TTL_SECONDS', problem: 'must be at most 3600' }]);
+  }
+  return {
+    accessTokenTtlSeconds: parsed.USERS_ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: parsed.USERS_REFRESH_TOKEN_TTL_SECONDS,
+    loginThrottle: {
+      maxAttemptsPerAccount: parsed.USERS_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT,
+      maxAttemptsPerIp: parsed.USERS_LOGIN_MAX_ATTEMPTS_PER_IP,
+      windowSeconds: parsed.USERS_LOGIN_WINDOW_SECONDS,
+    },
+    jwksMaxAgeSeconds: parsed.USERS_JWKS_MAX_AGE_SECONDS,
+    /** Whose X-Forwarded-For names the client for per-address login throttling (the gateway's address range). */
+    trustProxy: parsed.USERS_TRUST_PROXY,
+  };
+}
+
+export type UsersSettings = ReturnType<typeof loadUsersSettings>;

@@ -1,0 +1,77 @@
+/**
+ * Composition root of the users subgraph: accounts, sessions and the keys every service trusts. Wires the
+ * Prisma, security and GraphQL adapters to the ports, from a ServiceRuntime that configuration chose.
+ */
+import { loadSubgraphSchema, runMain, startSubgraphServer, type RunningServer } from '@commerce/platform';
+import { createServiceRuntime, type ServiceRuntime } from '@commerce/runtime';
+import { PrismaClient } from './generated/prisma/client.ts';
+import { loadUsersSettings } from './config.ts';
+import { connectRedis, createUsersDependencies } from './wiring.ts';
+import { createUsersLoaders } from './adapters/graphql/loaders.ts';
+import { resolvers, type UsersContext } from './adapters/graphql/resolvers.ts';
+import { jwksRoute } from './adapters/http/jwks-route.ts';
+import { seedDemoUsers } from './adapters/prisma/demo-users.ts';
+
+export interface UsersService extends RunningServer {
+  prisma: PrismaClient;
+}
+
+export async function startService(runtime: ServiceRuntime): Promise<UsersService> {
+  const settings = loadUsersSettings(runtime.env);
+  const prisma = new PrismaClient({ adapter: runtime.database.adapter });
+  const redis = runtime.config.redisUrl ? connectRedis(runtime.config.redisUrl, runtime.logger) : undefined;
+  const release = async () => {
+    redis?.disconnect();
+    await prisma.$disconnect();
+    await runtime.close();
+  };
+  try {
+    const deps = createUsersDependencies(runtime, prisma, settings, redis);
+    const server = await startSubgraphServer<UsersContext>({
+      name: 'users',
+      port: runtime.config.port,
+      host: runtime.config.host,
+      logger: runtime.logger,
+      metrics: runtime.metrics,
+      production: runtime.config.production,
+      authenticate: runtime.authenticate,
+      schema: loadSubgraphSchema(new URL('./adapters/graphql/schema.graphql', import.meta.url), resolvers),
+      context: (base) => ({ ...base, deps, loaders: createUsersLoaders(deps.users, deps.addresses) }),
+      routes: jwksRoute(runtime.jwt.verificationKeys, settings.jwksMaxAgeSeconds),
+      trustProxy: settings.trustProxy,
+      ready: async () => {
+        await prisma.$queryRaw`SELECT 1`;
+        return true;
+      },
+    });
+    return {
+      ...server,
+      prisma,
+      async stop() {
+        await server.stop();
+        await release();
+      },
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/**
+ * Embedded mode only: demo admin and customer accounts with known passwords, printed by `npm start`.
+ * Never in production and never on a real PostgreSQL (full mode creates no default credentials).
+ */
+export async function seedDemoData(runtime: ServiceRuntime): Promise<string[]> {
+  if (runtime.config.production || runtime.database.target.kind !== 'pglite') return [];
+  const prisma = new PrismaClient({ adapter: runtime.database.adapter });
+  try {
+    return await seedDemoUsers(createUsersDependencies(runtime, prisma, loadUsersSettings(runtime.env)));
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runMain('users', undefined, async () => startService(await createServiceRuntime('users')));
+}

@@ -1,0 +1,42 @@
+import type { Role } from '../domain/user.ts';
+
+/** Memory-hard password hashing. */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** Constant-time comparison inside; false (never an error) for a wrong password or a malformed hash. */
+  verify(passwordHash: string, password: string): Promise<boolean>;
+  /** True when the hash was made with weaker parameters than today's and should be replaced at next login. */
+  needsRehash(passwordHash: string): boolean;
+  /** Spends the time of a real verification, so an unknown email answers as slowly as a wrong password. */
+  verifyAgainstDummy(password: string): Promise<void>;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  expiresAt: Date;
+}
+
+/** Signs the short-lived access tokens every service verifies. */
+export interface AccessTokenIssuer {
+  issue(claims: { userId: string; role: Role }): IssuedAccessToken;
+}
+
+/** Opaque refresh tokens: random secrets that are stored only as a fingerprint. */
+export interface RefreshTokenSecrets {
+  generate(): { token: string; tokenHash: string };
+  fingerprint(token: string): string;
+}
+
+export interface LoginAttemptKeys {
+  /** The normalized email tried (known or not: unknown accounts are throttled alike). */
+  account: string;
+  ip: string | undefined;
+}
+
+/** Throttles password guessing per account and per client address. */
+export interface LoginThrottle {
+  /** Counts an attempt before the password is checked; throws RATE_LIMITED when either key has no attempts left. */
+  beginAttempt(keys: LoginAttemptKeys): Promise<void>;
+  /** A correct password: the attempt is given back and the account's failures are forgotten. */
+  attemptSucceeded(keys: LoginAttemptKeys): Promise<void>;
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { ConfigError, errorSummary, type Logger } from '@commerce/platform';
+import type { ServiceRuntime } from '@commerce/runtime';
+import type { PrismaClient } from './generated/prisma/client.ts';
+import type { UsersDependencies } from './application/dependencies.ts';
+import type { UsersSettings } from './config.ts';
+import { PrismaUserRepository } from './adapters/prisma/prisma-user-repository.ts';
+import { PrismaAddressRepository } from './adapters/prisma/prisma-address-repository.ts';
+import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.ts';
+import { Argon2PasswordHasher } from './adapters/security/argon2-password-hasher.ts';
+import { JwtAccessTokenIssuer } from './adapters/security/jwt-access-token-issuer.ts';
+import { RandomRefreshTokens } from './adapters/security/random-refresh-tokens.ts';
+import { RateLimitedLoginThrottle } from './adapters/security/rate-limited-login-throttle.ts';
+
+/** Wires the adapters to the use cases' ports: Prisma for storage, argon2id, RS256, and the login throttle. */
+export function createUsersDependencies(
+  runtime: ServiceRuntime,
+  prisma: PrismaClient,
+  settings: UsersSettings,
+  redis?: Redis,
+): UsersDependencies {
+  const signingKey = runtime.jwt.signingKey;
+  if (!signingKey) {
+    throw new ConfigError([
+      { variable: 'JWT_PRIVATE_KEY', problem: 'the users service signs access tokens: set JWT_PRIVATE_KEY and JWT_KEY_ID' },
+    ]);
+  }
+  const clock = { now: () => new Date() };
+  return {
+    users: new PrismaUserRepository(prisma),
+    addresses: new PrismaAddressRepository(prisma),
+    sessions: new PrismaSessionRepository(prisma),
+    hasher: new Argon2PasswordHasher(),
+    accessTokens: new JwtAccessTokenIssuer(signingKey, runtime.jwt.settings, settings.accessTokenTtlSeconds, clock),
+    refreshTokens: new RandomRefreshTokens(),
+    throttle: new RateLimitedLoginThrottle(settings.loginThrottle, { redis }),
+    clock,
+    ids: { newId: randomUUID },
+    refreshTokenTtlSeconds: settings.refreshTokenTtlSeconds,
+  };
+}
+
+/**
+ * Redis for the login counters (shared by every users instance). Commands fail fast while it is down and
+ * the limiter falls back to its in-memory insurance, so logins keep working, throttled per instance.
+ */
+export function connectRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
+  let lastWarning = 0;
+  redis.on('error', (error) => {
+    if (Date.now() - lastWarning < 30_000) return;
+    lastWarning = Date.now();
+    logger.warn({ err: errorSummary(error) }, 'redis unavailable: login throttling falls back to in-memory counters');
+  });
+  return redis;
+}
