@@ -1,6 +1,9 @@
 // Opening databases: real PostgreSQL through @prisma/adapter-pg, or embedded PGlite through pglite-prisma-adapter.
 // `Database.adapter` is what every generated PrismaClient takes: `new PrismaClient({ adapter: db.adapter })`.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -18,6 +21,12 @@ export interface Database {
 }
 
 export const PGLITE_MEMORY = 'memory://';
+/** Installed PGlite version (its package.json is not exported, so find it beside the resolved entry). */
+const PGLITE_VERSION = ((): string => {
+  let dir = path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+  while (!existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+})();
 
 /** 'postgres://…' | 'postgresql://…' → postgres; 'pglite:./dir' → pglite at that dir; 'pglite:memory' → in-memory. */
 export function databaseTargetFromUrl(url: string): DatabaseTarget {
@@ -93,7 +102,7 @@ const closing = new Map<string, Promise<void>>(); // a reopen waits until the pr
 
 async function acquirePGlite(dataDir: string): Promise<{ pglite: PGlite; release: () => Promise<void> }> {
   if (dataDir === PGLITE_MEMORY) {
-    const pglite = await PGlite.create(PGLITE_MEMORY);
+    const pglite = await PGlite.create({ loadDataDir: await blankClusterImage() });
     return { pglite, release: once(() => pglite.close()) };
   }
   const key = path.resolve(dataDir);
@@ -101,7 +110,12 @@ async function acquirePGlite(dataDir: string): Promise<{ pglite: PGlite; release
   if (!entry) {
     const ready = (closing.get(key) ?? Promise.resolve())
       .then(() => mkdir(path.dirname(key), { recursive: true }))
-      .then(() => PGlite.create(key));
+      .then(async () =>
+        // A new data folder starts from the blank image instead of running initdb (much faster first start).
+        existsSync(path.join(key, 'PG_VERSION'))
+          ? PGlite.create(key)
+          : PGlite.create(key, { loadDataDir: await blankClusterImage() }),
+      );
     entry = { ready, refs: 0 };
     openDirs.set(key, entry);
     ready.catch(() => openDirs.delete(key));
@@ -123,6 +137,31 @@ async function acquirePGlite(dataDir: string): Promise<{ pglite: PGlite; release
       await closed;
     }),
   };
+}
+
+/**
+ * A freshly initialised, empty PGlite cluster as a tarball. Creating a PGlite runs initdb inside wasm
+ * (5–10 s on this machine); loading this image takes a fraction of that, and tests open many in-memory
+ * databases. Cached per process and on disk (per PGlite version) so every test worker reuses it.
+ */
+let blankImage: Promise<Blob> | undefined;
+export function blankClusterImage(): Promise<Blob> {
+  blankImage ??= (async () => {
+    const file = path.join(os.tmpdir(), `commerce-graph-pglite-${PGLITE_VERSION}-blank.tar`);
+    try {
+      return new Blob([await readFile(file)]);
+    } catch {
+      const pglite = await PGlite.create(PGLITE_MEMORY);
+      const image = await pglite.dumpDataDir('none');
+      await pglite.close();
+      const partial = `${file}.${process.pid}.partial`;
+      await writeFile(partial, Buffer.from(await image.arrayBuffer()));
+      await rename(partial, file); // atomic: concurrent workers never read half a file
+      return image;
+    }
+  })();
+  blankImage.catch(() => (blankImage = undefined));
+  return blankImage;
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

@@ -3,20 +3,41 @@
  * event adapters to the ports, from a ServiceRuntime that configuration chose (embedded or full mode).
  */
 import { loadSubgraphSchema, runMain, startSubgraphServer, type RunningServer } from '@commerce/platform';
-import { createServiceRuntime, type ServiceRuntime } from '@commerce/runtime';
+import { createServiceRuntime, startOutboxRelay, type ServiceRuntime } from '@commerce/runtime';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { PrismaProductRepository } from './adapters/prisma/prisma-product-repository.ts';
+import { PrismaCategoryRepository } from './adapters/prisma/prisma-category-repository.ts';
+import { PrismaCatalogStore } from './adapters/prisma/prisma-catalog-store.ts';
 import { createCatalogLoaders } from './adapters/graphql/loaders.ts';
 import { resolvers, type CatalogContext } from './adapters/graphql/resolvers.ts';
 import { seedDemoCatalog } from './adapters/prisma/demo-catalog.ts';
+import { reserveStock } from './application/reserve-stock.ts';
+import { releaseStock } from './application/release-stock.ts';
+import { commitStock } from './application/commit-stock.ts';
+import type { CatalogStore } from './ports/catalog-store.ts';
+import type { StockReservations } from './ports/stock-reservations.ts';
 
 export interface CatalogService extends RunningServer {
   prisma: PrismaClient;
+  /** The saga's port into the catalog (the event consumers call it on OrderPlaced, PaymentFailed, ...). */
+  stockReservations: StockReservations;
+}
+
+export function createStockReservations(store: CatalogStore): StockReservations {
+  return {
+    reserve: (command, cause) => reserveStock(store, command, cause),
+    release: (orderId, cause) => releaseStock(store, { orderId }, cause),
+    commit: (orderId, cause) => commitStock(store, { orderId }, cause),
+  };
 }
 
 export async function startService(runtime: ServiceRuntime): Promise<CatalogService> {
   const prisma = new PrismaClient({ adapter: runtime.database.adapter });
   const products = new PrismaProductRepository(prisma);
+  const categories = new PrismaCategoryRepository(prisma);
+  // Catalog events leave through the outbox: the gateway purges cached responses on them, the saga reacts.
+  const relay = startOutboxRelay(runtime, prisma);
+  const store = new PrismaCatalogStore(prisma, { afterCommit: () => relay.notify() });
   const server = await startSubgraphServer<CatalogContext>({
     name: 'catalog',
     port: runtime.config.port,
@@ -26,7 +47,7 @@ export async function startService(runtime: ServiceRuntime): Promise<CatalogServ
     production: runtime.config.production,
     authenticate: runtime.authenticate,
     schema: loadSubgraphSchema(new URL('./adapters/graphql/schema.graphql', import.meta.url), resolvers),
-    context: (base) => ({ ...base, products, loaders: createCatalogLoaders(products) }),
+    context: (base) => ({ ...base, products, categories, store, loaders: createCatalogLoaders(products, categories) }),
     ready: async () => {
       await prisma.$queryRaw`SELECT 1`;
       return true;
@@ -35,20 +56,28 @@ export async function startService(runtime: ServiceRuntime): Promise<CatalogServ
   return {
     ...server,
     prisma,
+    stockReservations: createStockReservations(store),
     async stop() {
       await server.stop();
+      await relay.stop();
       await prisma.$disconnect();
       await runtime.close();
     },
   };
 }
 
-/** Embedded mode and the seed script call this on a fresh database. */
+/**
+ * Embedded mode calls this at every start and `npm run seed` on demand: the demo catalog goes into an
+ * empty catalog database only, and never in production.
+ */
 export async function seedDemoData(runtime: ServiceRuntime): Promise<string[]> {
+  if (runtime.config.production) return [];
   const prisma = new PrismaClient({ adapter: runtime.database.adapter });
   try {
     const result = await seedDemoCatalog(prisma);
-    return result.seeded ? [`catalog: ${result.products} demo products`] : [];
+    return result.seeded
+      ? [`catalog: ${result.products} demo products in ${result.categories} categories (${result.outOfStock} sold out)`]
+      : [];
   } finally {
     await prisma.$disconnect();
   }

@@ -1,19 +1,25 @@
 import type { Product } from '../domain/product.ts';
-
-/** Position of a product in the default listing order (newest first, id breaks ties). */
-export interface ProductCursor {
-  createdAt: string;
-  id: string;
-}
+import type { ProductFilter, ProductPosition, ProductSort } from '../domain/listing.ts';
 
 export interface ProductPageQuery {
+  filter: ProductFilter;
+  sort: ProductSort;
+  /** Rows strictly after this position in `sort` order. */
+  after: ProductPosition | null;
   limit: number;
-  after: ProductCursor | null;
 }
 
+/** A listed product with its keyset position (which, for RELEVANCE, carries the search rank). */
+export interface ListedProduct {
+  product: Product;
+  position: ProductPosition;
+}
+
+/** Read side of the catalog: what the storefront and federation read. */
 export interface ProductRepository {
-  /** Active products in listing order, `limit` rows starting after the cursor. */
-  listActive(query: ProductPageQuery): Promise<Product[]>;
-  countActive(): Promise<number>;
+  page(query: ProductPageQuery): Promise<ListedProduct[]>;
+  count(filter: ProductFilter): Promise<number>;
+  /** Any status: an order line keeps resolving a product after it was archived. One query per call. */
   findByIds(ids: readonly string[]): Promise<Product[]>;
+  findBySlug(slug: string): Promise<Product | null>;
 }

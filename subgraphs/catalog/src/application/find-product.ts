@@ -1,0 +1,29 @@
+import { badInput, type Viewer } from '@commerce/platform';
+import { isVisibleToShoppers, type Product } from '../domain/product.ts';
+import type { ProductRepository } from '../ports/product-repository.ts';
+import { isUuid } from './validation.ts';
+
+export interface FindProductInput {
+  id?: string | null;
+  slug?: string | null;
+}
+
+/** `product(id | slug)`: exactly one of them. Archived products exist only for admins. */
+export async function findProduct(
+  products: Pick<ProductRepository, 'findBySlug'>,
+  byId: (id: string) => Promise<Product | null>,
+  viewer: Viewer | null,
+  input: FindProductInput,
+): Promise<Product | null> {
+  const hasId = input.id !== null && input.id !== undefined;
+  const hasSlug = input.slug !== null && input.slug !== undefined;
+  if (hasId === hasSlug) throw badInput(hasId ? 'slug' : 'id', 'Give exactly one of id or slug');
+  // An id that cannot exist is simply not found; it never reaches SQL.
+  const product = hasId
+    ? isUuid(input.id)
+      ? await byId(input.id.toLowerCase())
+      : null
+    : await products.findBySlug(input.slug!.trim());
+  if (!product) return null;
+  return isVisibleToShoppers(product) || viewer?.role === 'ADMIN' ? product : null;
+}
