@@ -2,21 +2,9 @@ import { createLogger, createServiceMetrics } from '@commerce/platform';
 import { appendEvents, createEvent, InProcessEventBus, TOPICS, type EventEnvelope } from '@commerce/events';
 import { createEventBus, loadServiceConfig, startOutboxRelay, type ServiceRuntime } from '../src/index.ts';
 import { openTestDatabase, type TestDatabaseHandle } from '../../events/test/support/test-database.ts';
+import { eventually } from '../../events/test/support/eventually.ts';
 
 const silent = createLogger({ service: 'test', level: 'silent' });
-
-async function eventually(check: () => void | Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-}
 
 describe('event wiring of a service runtime', () => {
   it('uses the in-process bus when KAFKA_BROKERS is not set', async () => {

@@ -1,0 +1,71 @@
+import { currentRequestContext, DomainError, errorSummary, type Logger } from '@commerce/platform';
+import type { ProductCatalog } from '../../ports/product-catalog.ts';
+
+export interface GraphQLProductCatalogOptions {
+  /** The catalog subgraph's GraphQL endpoint (CATALOG_URL). */
+  url: string;
+  logger: Logger;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+interface CatalogResponse {
+  data?: Record<string, { id: string } | null> | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/**
+ * Asks the catalog subgraph directly over HTTP. `product(id)` answers anonymous callers with active
+ * products only (archived ones are hidden from shoppers, unknown ones are null), which is exactly the
+ * question "may a shopper buy this?". One request with an alias per product.
+ */
+export class GraphQLProductCatalog implements ProductCatalog {
+  private readonly timeoutMs: number;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: GraphQLProductCatalogOptions) {
+    this.timeoutMs = options.timeoutMs ?? 3000;
+    this.fetch = options.fetch ?? fetch;
+  }
+
+  async availableProductIds(productIds: readonly string[]): Promise<Set<string>> {
+    const ids = [...new Set(productIds)];
+    if (ids.length === 0) return new Set();
+    const variables = Object.fromEntries(ids.map((id, index) => [`p${index}`, id]));
+    const query = `query OrdersProductAvailability(${ids.map((_, index) => `$p${index}: ID!`).join(', ')}) {
+      ${ids.map((_, index) => `p${index}: product(id: $p${index}) { id }`).join('\n      ')}
+    }`;
+    const body = await this.post(query, variables);
+    const available = new Set<string>();
+    ids.forEach((id, index) => {
+      if (body.data?.[`p${index}`]) available.add(id);
+    });
+    return available;
+  }
+
+  private async post(query: string, variables: Record<string, string>): Promise<CatalogResponse> {
+    const request = currentRequestContext();
+    try {
+      const response = await this.fetch(this.options.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          // Correlation only; no credentials: the question is asked as an anonymous shopper.
+          ...(request ? { 'x-request-id': request.requestId, traceparent: `00-${request.traceId}-${'0'.repeat(15)}1-01` } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const body = (await response.json()) as CatalogResponse;
+      if (!response.ok || body.errors?.length || !body.data) {
+        throw new Error(
+          `catalog answered ${response.status}: ${body.errors?.map((error) => error.message).join('; ') ?? 'no data'}`,
+        );
+      }
+      return body;
+    } catch (error) {
+      this.options.logger.warn({ err: errorSummary(error), catalogUrl: this.options.url }, 'catalog product check failed');
+      throw new DomainError('SERVICE_UNAVAILABLE', 'The catalog cannot confirm products right now; please try again');
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { canAccessUserData, type ResolverMap, type SubgraphContextBase } from '@commerce/platform';
+import { totalQuantity, type Cart, type CartLine } from '../../domain/cart.ts';
+import { formatOrderNumber, lineTotalCents, type Order, type OrderLine, type StatusChange } from '../../domain/order.ts';
+import type { Money } from '../../domain/money.ts';
+import type { RequestedLine } from '../../domain/order-lines.ts';
+import type { OrderStatus } from '../../domain/order-status.ts';
+import type { EventCause } from '../../ports/order-event-outbox.ts';
+import type { OrdersDependencies } from '../../ports/orders-dependencies.ts';
+import { addToCart } from '../../application/add-to-cart.ts';
+import { cancelOrderAsViewer } from '../../application/cancel-order.ts';
+import { checkout } from '../../application/checkout.ts';
+import { clearCart } from '../../application/clear-cart.ts';
+import { deliverOrder } from '../../application/deliver-order.ts';
+import { listAllOrders, listUserOrders, type OrderPageInput } from '../../application/list-orders.ts';
+import { viewOrder } from '../../application/order-access.ts';
+import { placeOrder } from '../../application/place-order.ts';
+import { removeFromCart } from '../../application/remove-from-cart.ts';
+import { shipOrder } from '../../application/ship-order.ts';
+import { updateCartLine } from '../../application/update-cart-line.ts';
+import { viewCart } from '../../application/view-cart.ts';
+import type { OrdersLoaders } from './loaders.ts';
+
+export interface OrdersContext extends SubgraphContextBase {
+  deps: OrdersDependencies;
+  loaders: OrdersLoaders;
+}
+
+interface PlacementArgs {
+  paymentMethodId: string;
+  shippingAddressId: string;
+  idempotencyKey: string;
+}
+
+const productRef = (productId: string) => ({ __typename: 'Product', id: productId });
+
+const money = (amountCents: number | null, currency: string | undefined): Money | null =>
+  amountCents === null || currency === undefined ? null : { amountCents, currency };
+
+/** A GraphQL request causes the events it leads to: one correlation id from checkout to confirmation. */
+const causeOf = (context: OrdersContext): EventCause => ({
+  correlationId: context.request.requestId,
+  traceparent: `00-${context.request.traceId}-${'0'.repeat(15)}1-01`,
+});
+
+export const resolvers: ResolverMap = {
+  Query: {
+    cart: (_root: unknown, _args: unknown, context: OrdersContext) => viewCart(context.deps, context.viewer),
+    order: (_root: unknown, args: { id: string }, context: OrdersContext) => viewOrder(context.deps, context.viewer, args.id),
+    orders: (
+      _root: unknown,
+      args: OrderPageInput & { filter?: { status?: OrderStatus | null; userId?: string | null } | null },
+      context: OrdersContext,
+    ) => listAllOrders(context.deps, context.viewer, args),
+  },
+  Mutation: {
+    addToCart: (_root: unknown, args: { productId: string; quantity: number }, context: OrdersContext) =>
+      addToCart(context.deps, context.viewer, args),
+    updateCartLine: (_root: unknown, args: { productId: string; quantity: number }, context: OrdersContext) =>
+      updateCartLine(context.deps, context.viewer, args),
+    removeFromCart: (_root: unknown, args: { productId: string }, context: OrdersContext) =>
+      removeFromCart(context.deps, context.viewer, args),
+    clearCart: (_root: unknown, _args: unknown, context: OrdersContext) => clearCart(context.deps, context.viewer),
+    checkout: (_root: unknown, args: PlacementArgs, context: OrdersContext) =>
+      checkout(context.deps, context.viewer, { ...args, cause: causeOf(context) }),
+    placeOrder: (_root: unknown, args: PlacementArgs & { lines: RequestedLine[] }, context: OrdersContext) =>
+      placeOrder(context.deps, context.viewer, { ...args, cause: causeOf(context) }),
+    cancelOrder: (_root: unknown, args: { id: string; reason?: string | null }, context: OrdersContext) =>
+      cancelOrderAsViewer(context.deps, context.viewer, { orderId: args.id, reason: args.reason, cause: causeOf(context) }),
+    shipOrder: (_root: unknown, args: { id: string }, context: OrdersContext) =>
+      shipOrder(context.deps, context.viewer, { orderId: args.id, cause: causeOf(context) }),
+    deliverOrder: (_root: unknown, args: { id: string }, context: OrdersContext) =>
+      deliverOrder(context.deps, context.viewer, { orderId: args.id, cause: causeOf(context) }),
+  },
+  User: {
+    orders: (user: { id: string }, args: OrderPageInput, context: OrdersContext) =>
+      listUserOrders(context.deps, context.viewer, user.id, args),
+  },
+  Order: {
+    // Another subgraph's reference to an order the viewer may not see resolves to null, like a missing one.
+    __resolveReference: async (reference: { id: string }, context: OrdersContext) => {
+      if (!context.viewer) return null;
+      const order = await context.loaders.orderById.load(reference.id);
+      return order && canAccessUserData(context.viewer, order.userId) ? order : null;
+    },
+    number: (order: Order) => formatOrderNumber(order.number),
+    itemCount: (order: Order) => order.lines.reduce((sum, line) => sum + line.quantity, 0),
+    lines: (order: Order) =>
+      order.lines.map((line: OrderLine) => ({
+        product: productRef(line.productId),
+        quantity: line.quantity,
+        unitPrice: money(line.unitPriceCents, order.pricing?.currency),
+        lineTotal: money(lineTotalCents(line), order.pricing?.currency),
+      })),
+    totals: (order: Order) =>
+      order.pricing && {
+        subtotal: { amountCents: order.pricing.subtotalCents, currency: order.pricing.currency },
+        total: { amountCents: order.pricing.totalCents, currency: order.pricing.currency },
+      },
+    history: (order: Order) => order.history.map((change: StatusChange) => ({ ...change, at: change.at.toISOString() })),
+    createdAt: (order: Order) => order.createdAt.toISOString(),
+    updatedAt: (order: Order) => order.updatedAt.toISOString(),
+  },
+  Cart: {
+    lines: (cart: Cart) =>
+      cart.lines.map((line: CartLine) => ({
+        product: productRef(line.productId),
+        quantity: line.quantity,
+        addedAt: line.addedAt.toISOString(),
+      })),
+    itemCount: (cart: Cart) => totalQuantity(cart),
+    updatedAt: (cart: Cart) => cart.updatedAt?.toISOString() ?? null,
+  },
+};

@@ -1,0 +1,20 @@
+import { notFound, requireViewer, type Viewer } from '@commerce/platform';
+import { addLine, type Cart } from '../domain/cart.ts';
+import { validateProductId, validateQuantity } from '../domain/order-lines.ts';
+import type { OrdersDependencies } from '../ports/orders-dependencies.ts';
+import { changeCart } from './change-cart.ts';
+
+/** `addToCart`: only products the catalog confirms exist and are not archived (else NOT_FOUND). */
+export async function addToCart(
+  deps: Pick<OrdersDependencies, 'unitOfWork' | 'clock' | 'catalog'>,
+  viewer: Viewer | null,
+  input: { productId: string; quantity: number },
+): Promise<Cart> {
+  requireViewer(viewer);
+  const productId = validateProductId(input.productId);
+  const quantity = validateQuantity(input.quantity);
+  // Asked before the cart is locked: no database lock is held while the catalog answers.
+  const available = await deps.catalog.availableProductIds([productId]);
+  if (!available.has(productId)) throw notFound('Product');
+  return changeCart(deps, viewer, (cart, at) => addLine(cart, productId, quantity, at));
+}

@@ -1,0 +1,33 @@
+import { badInput, type Viewer } from '@commerce/platform';
+import { clearLines, requestedLines } from '../domain/cart.ts';
+import type { Order } from '../domain/order.ts';
+import type { OrdersDependencies } from '../ports/orders-dependencies.ts';
+import { placeOrderIdempotently, type LineSource, type PlacementInput } from './idempotent-placement.ts';
+
+/** Once the key is claimed the cart stays locked until commit, so two checkouts of one cart cannot both order it. */
+const fromCart: LineSource = {
+  operation: 'checkout',
+  read: async (tx, userId) => requestedLines(await tx.carts.find(userId)),
+  lockAndRead: async (tx, userId) => requestedLines(await tx.carts.lock(userId)),
+  validate(lines) {
+    if (lines.length === 0) throw badInput('cart', 'The cart is empty');
+  },
+  // A successful checkout leaves the cart empty: a retry then matches on the order's own lines.
+  linesOfRetry: (current, order) => (current.length > 0 ? current : order.lines),
+  async afterPlaced(tx, userId, at) {
+    await tx.carts.save(clearLines(await tx.carts.lock(userId), at));
+  },
+};
+
+/**
+ * `checkout`: turns the viewer's cart into a PENDING order, writes OrderPlaced to the outbox and empties
+ * the cart, in one transaction. Prices are not taken from anywhere here: the catalog prices the order
+ * when it reserves the stock.
+ */
+export async function checkout(
+  deps: Pick<OrdersDependencies, 'unitOfWork' | 'clock' | 'ids'>,
+  viewer: Viewer | null,
+  input: PlacementInput,
+): Promise<Order> {
+  return placeOrderIdempotently(deps, viewer, input, fromCart);
+}

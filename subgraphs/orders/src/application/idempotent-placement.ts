@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { conflict, requireViewer, type Viewer } from '@commerce/platform';
+import { actorOf, newOrder, type Order } from '../domain/order.ts';
+import { orderPlaced } from '../domain/order-events.ts';
+import type { RequestedLine } from '../domain/order-lines.ts';
+import type { EventCause } from '../ports/order-event-outbox.ts';
+import type { OrdersDependencies } from '../ports/orders-dependencies.ts';
+import type { OrdersTransaction } from '../ports/unit-of-work.ts';
+import { validateIdempotencyKey, validateReference } from './validation.ts';
+
+/** How long an idempotency key is remembered; after that the same key starts a new request. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface PlacementInput {
+  paymentMethodId: string;
+  shippingAddressId: string;
+  idempotencyKey: string;
+  cause?: EventCause;
+}
+
+/** Where a placement's lines come from: the buyer's cart (checkout) or the request itself (placeOrder). */
+export interface LineSource {
+  operation: 'checkout' | 'placeOrder';
+  /** The lines as the request sees them, read without locking (may be empty; validated after the key is claimed). */
+  read(tx: OrdersTransaction, userId: string): Promise<RequestedLine[]>;
+  /** Once the key is ours: the lines to order, locked against concurrent changes (checkout locks the cart). */
+  lockAndRead?(tx: OrdersTransaction, userId: string): Promise<RequestedLine[]>;
+  /** Rejects lines that cannot be ordered (empty cart, ...), after the key was claimed. */
+  validate(lines: RequestedLine[]): void;
+  /** What the original request's lines were, as far as a retry can tell (a checkout empties the cart). */
+  linesOfRetry(current: RequestedLine[], order: Order): RequestedLine[];
+  /** Runs after the order was inserted, in the same transaction (checkout empties the cart). */
+  afterPlaced?(tx: OrdersTransaction, userId: string, at: Date): Promise<void>;
+}
+
+interface RequestShape {
+  operation: string;
+  paymentMethodId: string;
+  shippingAddressId: string;
+  lines: RequestedLine[];
+}
+
+/** The request's fingerprint: the same operation, references and lines (in any order) give the same hash. */
+export function requestFingerprint(request: RequestShape): string {
+  const lines = [...request.lines]
+    .sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0))
+    .map((line) => [line.productId, line.quantity]);
+  const canonical = JSON.stringify([request.operation, request.paymentMethodId, request.shippingAddressId, lines]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * Places an order at most once per (user, idempotency key), with the semantics of payment APIs:
+ * - the same key and the same request return the same order and do nothing else;
+ * - the same key with a different request is a CONFLICT;
+ * - a concurrent duplicate waits on the key's row (unique constraint) and then gets the same order;
+ * - keys expire after 24 hours.
+ * The order, its OrderPlaced event, the emptied cart and the key record commit together or not at all.
+ */
+export async function placeOrderIdempotently(
+  deps: Pick<OrdersDependencies, 'unitOfWork' | 'clock' | 'ids'>,
+  viewer: Viewer | null,
+  input: PlacementInput,
+  source: LineSource,
+): Promise<Order> {
+  const buyer = requireViewer(viewer);
+  const key = validateIdempotencyKey(input.idempotencyKey);
+  const paymentMethodId = validateReference(input.paymentMethodId, 'paymentMethodId');
+  const shippingAddressId = validateReference(input.shippingAddressId, 'shippingAddressId');
+  const shape = (lines: RequestedLine[]): RequestShape => ({
+    operation: source.operation,
+    paymentMethodId,
+    shippingAddressId,
+    lines,
+  });
+
+  return deps.unitOfWork.run(async (tx) => {
+    const now = deps.clock.now();
+    const requested = await source.read(tx, buyer.userId);
+    await tx.idempotency.deleteExpired(buyer.userId, now);
+    // Duplicates of this key wait here until this transaction ends; then they find its record below.
+    const claimed = await tx.idempotency.claim({
+      userId: buyer.userId,
+      key,
+      operation: source.operation,
+      fingerprint: requestFingerprint(shape(requested)),
+      status: 'IN_PROGRESS',
+      orderId: null,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + IDEMPOTENCY_KEY_TTL_MS),
+    });
+
+    if (!claimed) {
+      const record = await tx.idempotency.find(buyer.userId, key);
+      const [previous] = record?.status === 'COMPLETED' && record.orderId ? await tx.orders.findByIds([record.orderId]) : [];
+      if (!record || !previous) {
+        throw conflict('A request with this idempotency key is still in progress', { field: 'idempotencyKey' });
+      }
+      if (requestFingerprint(shape(source.linesOfRetry(requested, previous))) !== record.fingerprint) {
+        throw conflict('This idempotency key was already used for a different request', { field: 'idempotencyKey' });
+      }
+      return previous;
+    }
+
+    const lines = (await source.lockAndRead?.(tx, buyer.userId)) ?? requested;
+    source.validate(lines);
+    const order = await tx.orders.insert(
+      newOrder({
+        id: deps.ids.next(),
+        userId: buyer.userId,
+        lines,
+        paymentMethodId,
+        shippingAddressId,
+        actor: actorOf(buyer),
+        at: now,
+      }),
+    );
+    await tx.outbox.append([orderPlaced(order)], input.cause);
+    await source.afterPlaced?.(tx, buyer.userId, now);
+    await tx.idempotency.complete(buyer.userId, key, requestFingerprint(shape(lines)), order.id);
+    return order;
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * Composition root of the orders subgraph: wires the Prisma adapters (repositories, unit of work,
+ * outbox), the catalog HTTP adapter and the GraphQL adapter to the ports, from a ServiceRuntime that
+ * configuration chose (embedded or full mode).
+ */
+import { randomUUID } from 'node:crypto';
+import { loadSubgraphSchema, runMain, startSubgraphServer, type RunningServer } from '@commerce/platform';
+import { createServiceRuntime, type ServiceRuntime } from '@commerce/runtime';
+import { PrismaClient } from './generated/prisma/client.ts';
+import { GraphQLProductCatalog } from './adapters/catalog/graphql-product-catalog.ts';
+import { createOrdersLoaders } from './adapters/graphql/loaders.ts';
+import { resolvers, type OrdersContext } from './adapters/graphql/resolvers.ts';
+import { PrismaCartRepository } from './adapters/prisma/prisma-cart-repository.ts';
+import { PrismaOrderRepository } from './adapters/prisma/prisma-order-repository.ts';
+import { PrismaUnitOfWork } from './adapters/prisma/prisma-unit-of-work.ts';
+import { systemClock, type Clock } from './ports/clock.ts';
+import type { OrdersDependencies } from './ports/orders-dependencies.ts';
+import type { ProductCatalog } from './ports/product-catalog.ts';
+
+export interface OrdersService extends RunningServer {
+  prisma: PrismaClient;
+  /** The wired use-case dependencies (event consumers call the use cases with them). */
+  deps: OrdersDependencies;
+}
+
+export function createOrdersDependencies(
+  prisma: PrismaClient,
+  catalog: ProductCatalog,
+  clock: Clock = systemClock,
+): OrdersDependencies {
+  return {
+    unitOfWork: new PrismaUnitOfWork(prisma, clock),
+    orders: new PrismaOrderRepository(prisma),
+    carts: new PrismaCartRepository(prisma),
+    catalog,
+    clock,
+    ids: { next: randomUUID },
+  };
+}
+
+export async function startService(runtime: ServiceRuntime): Promise<OrdersService> {
+  const prisma = new PrismaClient({ adapter: runtime.database.adapter });
+  const catalog = new GraphQLProductCatalog({ url: runtime.config.subgraphUrls.catalog, logger: runtime.logger });
+  const deps = createOrdersDependencies(prisma, catalog);
+  const server = await startSubgraphServer<OrdersContext>({
+    name: 'orders',
+    port: runtime.config.port,
+    host: runtime.config.host,
+    logger: runtime.logger,
+    metrics: runtime.metrics,
+    production: runtime.config.production,
+    authenticate: runtime.authenticate,
+    schema: loadSubgraphSchema(new URL('./adapters/graphql/schema.graphql', import.meta.url), resolvers),
+    context: (base) => ({ ...base, deps, loaders: createOrdersLoaders(deps.orders) }),
+    ready: async () => {
+      await prisma.$queryRaw`SELECT 1`;
+      return true;
+    },
+  });
+  return {
+    ...server,
+    prisma,
+    deps,
+    async stop() {
+      await server.stop();
+      await prisma.$disconnect();
+      await runtime.close();
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runMain('orders', undefined, async () => startService(await createServiceRuntime('orders')));
+}

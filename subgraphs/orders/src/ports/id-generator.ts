@@ -1,0 +1,4 @@
+export interface IdGenerator {
+  /** A new globally unique id (a UUID). */
+  next(): string;
+}

@@ -1,0 +1,282 @@
+/**
+ * The orders graph end to end in embedded mode: the gateway in front of every subgraph (PGlite), the
+ * catalog serving the demo products the cart checks and the gateway resolves. One stack for the file.
+ */
+import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
+import { bearer, startTestStack, type TestStack } from '@commerce/testkit';
+import { confirmPayment } from '../src/application/confirm-payment.ts';
+import { markStockReserved } from '../src/application/mark-stock-reserved.ts';
+import type { OrdersService } from '../src/main.ts';
+
+let stack: TestStack;
+let orders: OrdersService;
+let products: { id: string; price: { amountCents: number; currency: string } }[];
+const alice = `alice-${randomUUID()}`;
+const bob = `bob-${randomUUID()}`;
+const as = (userId: string, role: 'CUSTOMER' | 'ADMIN' = 'CUSTOMER') => ({ authorization: bearer(userId, role) });
+const ADMIN = as('admin-1', 'ADMIN');
+
+const ORDER_FIELDS = `id number status itemCount
+  lines { quantity unitPrice { amountCents currency } lineTotal { amountCents } product { id name } }
+  totals { subtotal { amountCents currency } total { amountCents currency } }
+  history { from to reason actor { type id } at }
+  createdAt updatedAt`;
+
+const CART = `cart { itemCount lines { quantity product { id name price { amountCents } } } }`;
+const ADD = `mutation($productId: ID!, $quantity: Int!) { addToCart(productId: $productId, quantity: $quantity) { itemCount } }`;
+const CHECKOUT = `mutation($key: String!) {
+  checkout(paymentMethodId: "pm_visa", shippingAddressId: "addr-home", idempotencyKey: $key) { ${ORDER_FIELDS} }
+}`;
+
+type Order = {
+  id: string;
+  number: string;
+  status: string;
+  itemCount: number;
+  lines: { quantity: number; unitPrice: unknown; lineTotal: unknown; product: { id: string; name: string } }[];
+  totals: { subtotal: { amountCents: number }; total: { amountCents: number; currency: string } } | null;
+  history: { from: string | null; to: string; reason: string | null; actor: { type: string; id: string } }[];
+};
+
+const codeOf = (body: { errors?: { extensions?: Record<string, unknown> }[] }) => body.errors?.[0]?.extensions?.code;
+
+async function checkoutCart(userId: string, lines: [string, number][], key = randomUUID()): Promise<Order> {
+  for (const [productId, quantity] of lines) {
+    const added = await stack.query(ADD, { productId, quantity }, as(userId));
+    expect(added.body.errors).toBeUndefined();
+  }
+  const { body } = await stack.query<{ checkout: Order }>(CHECKOUT, { key }, as(userId));
+  expect(body.errors).toBeUndefined();
+  return body.data!.checkout;
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({ seed: true });
+  orders = stack.services.orders as OrdersService;
+  const { body } = await stack.query<{ products: { nodes: typeof products } }>(
+    '{ products(first: 4) { nodes { id price { amountCents currency } } } }',
+  );
+  products = body.data!.products.nodes;
+  expect(products).toHaveLength(4);
+}, 120_000);
+afterAll(() => stack?.stop());
+
+describe('cart through the gateway', () => {
+  it('needs a signed-in viewer', async () => {
+    const { body } = await stack.query(`{ ${CART} }`);
+    expect(codeOf(body)).toBe('UNAUTHENTICATED');
+  });
+
+  it('keeps product references that the gateway resolves from the catalog', async () => {
+    const [p1, p2] = products;
+    await stack.query(ADD, { productId: p1!.id, quantity: 2 }, as(alice));
+    await stack.query(ADD, { productId: p2!.id, quantity: 1 }, as(alice));
+    const { body } = await stack.query<{
+      cart: {
+        itemCount: number;
+        lines: { quantity: number; product: { id: string; name: string; price: { amountCents: number } } }[];
+      };
+    }>(`{ ${CART} }`, {}, as(alice));
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.cart.itemCount).toBe(3);
+    expect(body.data!.cart.lines.map((line) => [line.product.id, line.quantity, line.product.price.amountCents])).toEqual([
+      [p1!.id, 2, p1!.price.amountCents],
+      [p2!.id, 1, p2!.price.amountCents],
+    ]);
+    expect(body.data!.cart.lines[0]!.product.name.length).toBeGreaterThan(0);
+    // Bob's cart is his own.
+    const bobs = await stack.query<{ cart: { itemCount: number } }>(`{ ${CART} }`, {}, as(bob));
+    expect(bobs.body.data!.cart.itemCount).toBe(0);
+    await stack.query('mutation { clearCart { itemCount } }', {}, as(alice));
+  });
+
+  it('refuses unknown and archived products (NOT_FOUND) and bad quantities (BAD_USER_INPUT naming the field)', async () => {
+    const unknown = await stack.query(ADD, { productId: randomUUID(), quantity: 1 }, as(alice));
+    expect(codeOf(unknown.body)).toBe('NOT_FOUND');
+    const archivedId = products[3]!.id;
+    const archived = await stack.query('mutation($id: ID!) { archiveProduct(id: $id) { id } }', { id: archivedId }, ADMIN);
+    expect(archived.body.errors).toBeUndefined();
+    expect(codeOf((await stack.query(ADD, { productId: archivedId, quantity: 1 }, as(alice))).body)).toBe('NOT_FOUND');
+    for (const quantity of [0, 100]) {
+      const { body } = await stack.query(ADD, { productId: products[0]!.id, quantity }, as(alice));
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'quantity' });
+    }
+  });
+});
+
+describe('checkout and orders through the gateway', () => {
+  it('places a PENDING unpriced order, empties the cart, and answers a retry with the same order', async () => {
+    const key = randomUUID();
+    const order = await checkoutCart(alice, [[products[0]!.id, 2]], key);
+    expect(order).toMatchObject({ status: 'PENDING', itemCount: 2, totals: null });
+    expect(order.number).toMatch(/^ORD-\d{6}$/);
+    expect(order.lines).toEqual([
+      { quantity: 2, unitPrice: null, lineTotal: null, product: expect.objectContaining({ id: products[0]!.id }) },
+    ]);
+    expect(order.history).toEqual(
+      [{ from: null, to: 'PENDING', reason: 'Order placed', actor: { type: 'CUSTOMER', id: alice } }].map((h) =>
+        expect.objectContaining(h),
+      ),
+    );
+    const cart = await stack.query<{ cart: { itemCount: number } }>(`{ ${CART} }`, {}, as(alice));
+    expect(cart.body.data!.cart.itemCount).toBe(0);
+
+    const retry = await stack.query<{ checkout: Order }>(CHECKOUT, { key }, as(alice));
+    expect(retry.body.data!.checkout.id).toBe(order.id);
+    await stack.query(ADD, { productId: products[1]!.id, quantity: 1 }, as(alice));
+    const reused = await stack.query(CHECKOUT, { key }, as(alice));
+    expect(reused.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey' });
+    await stack.query('mutation { clearCart { itemCount } }', {}, as(alice));
+  });
+
+  it('places mobile orders from given lines', async () => {
+    const { body } = await stack.query<{ placeOrder: Order }>(
+      `mutation($lines: [OrderLineInput!]!, $key: String!) {
+        placeOrder(lines: $lines, paymentMethodId: "pm_visa", shippingAddressId: "addr-home", idempotencyKey: $key) { ${ORDER_FIELDS} }
+      }`,
+      { lines: [{ productId: products[1]!.id, quantity: 3 }], key: randomUUID() },
+      as(alice),
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.placeOrder).toMatchObject({ status: 'PENDING', itemCount: 3 });
+  });
+
+  it('never shows or lets anyone else cancel an order: NOT_FOUND, exactly as for a missing one', async () => {
+    const order = await checkoutCart(alice, [[products[0]!.id, 1]]);
+    const read = (id: string, who: Record<string, string>) =>
+      stack.query<{ order: Order | null }>(`query($id: ID!) { order(id: $id) { id status } }`, { id }, who);
+    const cancel = (id: string, who: Record<string, string>) =>
+      stack.query<{ cancelOrder: Order }>(
+        `mutation($id: ID!) { cancelOrder(id: $id, reason: "mine now") { id status } }`,
+        { id },
+        who,
+      );
+
+    expect((await read(order.id, as(alice))).body.data!.order!.id).toBe(order.id);
+    expect((await read(order.id, ADMIN)).body.data!.order!.id).toBe(order.id);
+    const bobReads = await read(order.id, as(bob));
+    const bobReadsMissing = await read(randomUUID(), as(bob));
+    expect(bobReads.body.data?.order ?? null).toBeNull();
+    expect(codeOf(bobReads.body)).toBe('NOT_FOUND');
+    expect(bobReads.body.errors![0]!.message).toBe(bobReadsMissing.body.errors![0]!.message);
+    const bobCancels = await cancel(order.id, as(bob));
+    expect(codeOf(bobCancels.body)).toBe('NOT_FOUND');
+    expect((await read(order.id, as(alice))).body.data!.order!.status).toBe('PENDING');
+
+    const aliceCancels = await cancel(order.id, as(alice));
+    expect(aliceCancels.body.data!.cancelOrder.status).toBe('CANCELLED');
+  });
+
+  it('shows prices and totals only once the catalog priced the order, then follows it to DELIVERED', async () => {
+    const [p1, p2] = products;
+    const order = await checkoutCart(alice, [
+      [p1!.id, 2],
+      [p2!.id, 1],
+    ]);
+    const ship = (who: Record<string, string>) =>
+      stack.query(`mutation($id: ID!) { shipOrder(id: $id) { status } }`, { id: order.id }, who);
+    expect(codeOf((await ship(as(alice))).body)).toBe('FORBIDDEN');
+    expect(codeOf((await ship(ADMIN)).body)).toBe('CONFLICT'); // still PENDING
+
+    // What the saga's consumers will do on StockReserved and PaymentCaptured.
+    const unit = (p: (typeof products)[number]) => p.price;
+    const total = 2 * p1!.price.amountCents + p2!.price.amountCents;
+    await markStockReserved(orders.deps, {
+      orderId: order.id,
+      pricedLines: [
+        { productId: p1!.id, quantity: 2, unitPrice: unit(p1!) },
+        { productId: p2!.id, quantity: 1, unitPrice: unit(p2!) },
+      ],
+      total: { amountCents: total, currency: p1!.price.currency },
+    });
+    await confirmPayment(orders.deps, { orderId: order.id, paymentId: 'pay_123' });
+
+    expect((await ship(ADMIN)).body.errors).toBeUndefined();
+    const delivered = await stack.query<{ deliverOrder: Order }>(
+      `mutation($id: ID!) { deliverOrder(id: $id) { ${ORDER_FIELDS} } }`,
+      { id: order.id },
+      ADMIN,
+    );
+    expect(delivered.body.errors).toBeUndefined();
+    const final = delivered.body.data!.deliverOrder;
+    expect(final.totals).toEqual({
+      subtotal: { amountCents: total, currency: p1!.price.currency },
+      total: { amountCents: total, currency: p1!.price.currency },
+    });
+    expect(final.lines.map((line) => line.lineTotal)).toEqual([
+      { amountCents: 2 * p1!.price.amountCents },
+      { amountCents: p2!.price.amountCents },
+    ]);
+    expect(final.history.map((change) => `${change.from}→${change.to}:${change.actor.type}`)).toEqual([
+      'null→PENDING:CUSTOMER',
+      'PENDING→CONFIRMED:SYSTEM',
+      'CONFIRMED→SHIPPED:ADMIN',
+      'SHIPPED→DELIVERED:ADMIN',
+    ]);
+    expect(
+      codeOf((await stack.query(`mutation($id: ID!) { cancelOrder(id: $id) { id } }`, { id: order.id }, as(alice))).body),
+    ).toBe('CONFLICT');
+  });
+
+  it('lists orders for admins only, filtered by status and user', async () => {
+    const query = `query($filter: OrderFilter) { orders(first: 50, filter: $filter) { totalCount nodes { id status } } }`;
+    expect(codeOf((await stack.query(query, {}, as(alice))).body)).toBe('FORBIDDEN');
+    const { body } = await stack.query<{ orders: { totalCount: number; nodes: { status: string }[] } }>(
+      query,
+      { filter: { userId: alice, status: 'CANCELLED' } },
+      ADMIN,
+    );
+    expect(body.data!.orders.totalCount).toBe(1);
+    expect(body.data!.orders.nodes.map((node) => node.status)).toEqual(['CANCELLED']);
+  });
+});
+
+describe('the orders subgraph as other subgraphs see it', () => {
+  const entities = (representations: unknown[], who: Record<string, string>) =>
+    fetch(orders.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...who },
+      body: JSON.stringify({
+        query: `query($representations: [_Any!]!) { _entities(representations: $representations) {
+          ... on Order { id status }
+          ... on User { id orders(first: 10) { totalCount nodes { id } } }
+        } }`,
+        variables: { representations },
+      }),
+    }).then(
+      (response) =>
+        response.json() as Promise<{ data?: { _entities: unknown[] }; errors?: { extensions?: { code?: string } }[] }>,
+    );
+
+  it('resolves order references in one batch, hiding other users’ orders', async () => {
+    const mine = [await checkoutCart(bob, [[products[0]!.id, 1]]), await checkoutCart(bob, [[products[1]!.id, 1]])];
+    const alicesOrder = await checkoutCart(alice, [[products[0]!.id, 1]]);
+    const findByIds = jest.spyOn(orders.deps.orders, 'findByIds');
+    try {
+      const body = await entities(
+        [...mine, alicesOrder].map((order) => ({ __typename: 'Order', id: order.id })),
+        as(bob),
+      );
+      expect(body.data!._entities).toEqual([
+        { id: mine[0]!.id, status: 'PENDING' },
+        { id: mine[1]!.id, status: 'PENDING' },
+        null,
+      ]);
+      expect(findByIds).toHaveBeenCalledTimes(1);
+      expect(findByIds.mock.calls[0]![0]).toHaveLength(3);
+    } finally {
+      findByIds.mockRestore();
+    }
+  });
+
+  it('adds User.orders: own orders only, admins any', async () => {
+    const own = await entities([{ __typename: 'User', id: bob }], as(bob));
+    expect(own.data!._entities).toEqual([{ id: bob, orders: expect.objectContaining({ totalCount: 2 }) }]);
+    const admin = await entities([{ __typename: 'User', id: bob }], ADMIN);
+    expect(admin.data!._entities).toEqual(own.data!._entities);
+    const other = await entities([{ __typename: 'User', id: bob }], as(alice));
+    expect(other.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(other.data!._entities).toEqual([{ id: bob, orders: null }]);
+  });
+});

@@ -1,0 +1,78 @@
+import { createServiceRuntime, type ServiceRuntime } from '@commerce/runtime';
+import { testJwtEnv } from '@commerce/testkit';
+import type { Viewer } from '@commerce/platform';
+import { PrismaClient } from '../src/generated/prisma/client.ts';
+import { createOrdersDependencies } from '../src/main.ts';
+import type { Clock } from '../src/ports/clock.ts';
+import type { OrdersDependencies } from '../src/ports/orders-dependencies.ts';
+import type { ProductCatalog } from '../src/ports/product-catalog.ts';
+
+/**
+ * A clock the test moves by hand (idempotency keys expire after 24 h). Each reading is 1 ms after the
+ * previous one, like real time between two requests, so "added first" and "newest" are well defined.
+ */
+export class ManualClock implements Clock {
+  constructor(private current = new Date('2026-03-01T10:00:00.000Z')) {}
+  now(): Date {
+    const reading = new Date(this.current);
+    this.advance(1);
+    return reading;
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+/** The catalog port answered from a list: for use-case tests that do not start the catalog service. */
+export class ListedCatalog implements ProductCatalog {
+  readonly available = new Set<string>();
+  calls = 0;
+  async availableProductIds(productIds: readonly string[]): Promise<Set<string>> {
+    this.calls += 1;
+    return new Set(productIds.filter((id) => this.available.has(id)));
+  }
+}
+
+export interface OrdersTestDatabase {
+  runtime: ServiceRuntime;
+  prisma: PrismaClient;
+  deps: OrdersDependencies;
+  catalog: ListedCatalog;
+  clock: ManualClock;
+  close(): Promise<void>;
+}
+
+/** The orders schema, migrated, on `databaseUrl` (pglite:memory or a real PostgreSQL test database). */
+export async function openOrdersTestDatabase(databaseUrl: string): Promise<OrdersTestDatabase> {
+  const runtime = await createServiceRuntime('orders', {
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', ORDERS_DATABASE_URL: databaseUrl, ...testJwtEnv() },
+  });
+  const prisma = new PrismaClient({ adapter: runtime.database.adapter });
+  const catalog = new ListedCatalog();
+  const clock = new ManualClock();
+  return {
+    runtime,
+    prisma,
+    deps: createOrdersDependencies(prisma, catalog, clock),
+    catalog,
+    clock,
+    async close() {
+      await prisma.$disconnect();
+      await runtime.close();
+    },
+  };
+}
+
+export const customer = (userId: string): Viewer => ({ userId, role: 'CUSTOMER' });
+export const admin = (userId = 'admin-1'): Viewer => ({ userId, role: 'ADMIN' });
+
+/** The code of the DomainError a promise rejects with (and the field it names, if any). */
+export async function rejection(promise: Promise<unknown>): Promise<{ code: string; field?: unknown; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const { code, details, message } = error as { code?: string; details?: Record<string, unknown>; message: string };
+    return { code: code ?? 'NOT_A_DOMAIN_ERROR', field: details?.field, message };
+  }
+  throw new Error('expected the promise to reject');
+}
