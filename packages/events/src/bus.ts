@@ -43,3 +43,44 @@ export interface EventBus extends EventPublisher, EventSubscriber {
 }
 
 export const deadLetterTopic = (groupId: string) => `${groupId}.dlq`;
+
+/**
+ * Thrown by a handler (or a decoder) when retrying cannot help: the message is parked on the
+ * dead-letter topic at once instead of after the retries.
+ */
+export class PermanentEventError extends Error {
+  readonly retryable = false;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentEventError';
+  }
+}
+
+export const isRetryable = (error: unknown) =>
+  !(typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false);
+
+/** Headers a parked message carries on the dead-letter topic, next to its original headers, key and value. */
+export const DLQ_HEADERS = {
+  error: 'dlq-error',
+  errorName: 'dlq-error-name',
+  attempts: 'dlq-attempts',
+  groupId: 'dlq-consumer-group',
+  topic: 'dlq-original-topic',
+  partition: 'dlq-original-partition',
+  offset: 'dlq-original-offset',
+  failedAt: 'dlq-failed-at',
+} as const;
+
+/** What buses report when they park a message. */
+export interface DeadLetter {
+  groupId: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Handler calls made (0: the message could not be read). */
+  attempts: number;
+  error: string;
+  eventId?: string;
+  eventType?: string;
+}

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from './envelope.ts';
+import { topicFor } from './contracts/index.ts';
 
 /** A row of a subgraph's `outbox_events` table (every subgraph's Prisma schema has the same model). */
 export interface OutboxRow {
@@ -38,3 +39,21 @@ export const TOPICS = {
   orders: 'orders.events',
   billing: 'billing.events',
 } as const;
+
+/**
+ * Appends events built with `createEvent` to the outbox inside the caller's transaction, each on its
+ * type's topic. Append after the state change, so one aggregate's events get increasing sequences.
+ */
+export async function appendEvents(tx: OutboxTransaction, envelopes: EventEnvelope[]): Promise<void> {
+  const byTopic = new Map<string, EventEnvelope[]>();
+  for (const envelope of envelopes) {
+    const topic = topicFor(envelope.type);
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), envelope]);
+  }
+  // One insert keeps the caller's order within the transaction (sequence order = append order).
+  if (byTopic.size <= 1) {
+    for (const [topic, list] of byTopic) await appendToOutbox(tx, topic, list);
+    return;
+  }
+  for (const envelope of envelopes) await appendToOutbox(tx, topicFor(envelope.type), [envelope]);
+}

@@ -14,6 +14,7 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
       DATABASE_URL: z.string().optional(),
       KAFKA_BROKERS: z.string().optional(),
       KAFKA_CLIENT_ID: z.string().default('commerce-graph'),
+      KAFKA_TOPIC_PREFIX: z.string().default(''),
       KAFKA_TOPIC_PARTITIONS: env.positiveInt(3),
       EVENT_MAX_ATTEMPTS: env.positiveInt(5),
       OUTBOX_POLL_INTERVAL_MS: env.positiveInt(250),
@@ -59,6 +60,8 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
         .map((broker) => broker.trim())
         .filter(Boolean) ?? [],
     kafkaClientId: shared.KAFKA_CLIENT_ID,
+    /** Prepended to every topic and consumer group (isolates test runs sharing one broker). */
+    kafkaTopicPrefix: shared.KAFKA_TOPIC_PREFIX,
     events: {
       topicPartitions: shared.KAFKA_TOPIC_PARTITIONS,
       maxAttempts: shared.EVENT_MAX_ATTEMPTS,

@@ -6,6 +6,7 @@ import {
   KafkaEventBus,
   OutboxRelay,
   TOPICS,
+  withTopicPrefix,
   type DeadLetter,
   type EventBus,
   type OutboxBacklog,
@@ -48,13 +49,14 @@ export async function createEventBus(config: ServiceConfig, logger: Logger, regi
     maxAttempts: config.events.maxAttempts,
     onDeadLetter: deadLetterReporter(registry),
   });
+  const prefix = config.kafkaTopicPrefix;
   try {
-    await bus.ensureTopics(Object.values(TOPICS));
+    await bus.ensureTopics(Object.values(TOPICS).map((topic) => `${prefix}${topic}`));
   } catch (error) {
     await bus.close();
     throw new Error(`Kafka at ${config.kafkaBrokers.join(',')} is unreachable: ${(error as Error).message}`, { cause: error });
   }
-  return bus;
+  return withTopicPrefix(bus, prefix);
 }
 
 /**

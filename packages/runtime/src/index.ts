@@ -4,3 +4,4 @@ export * from './services.ts';
 export * from './embedded.ts';
 export * from './keys.ts';
 export * from './events.ts';
+export * from './saga.ts';

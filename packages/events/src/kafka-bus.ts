@@ -1,0 +1,449 @@
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachMessagePayload,
+  type IHeaders,
+  type logCreator as KafkaLogCreator,
+  type Producer,
+} from 'kafkajs';
+import type { Logger } from '@commerce/platform';
+import type { EventEnvelope } from './envelope.ts';
+import {
+  deadLetterTopic,
+  DLQ_HEADERS,
+  isRetryable,
+  type DeadLetter,
+  type EventBus,
+  type OutgoingMessage,
+  type Subscription,
+  type SubscriptionOptions,
+} from './bus.ts';
+import { backoffDelay, errorMessage, sleep, type BackoffSettings } from './backoff.ts';
+import { decodeEvent } from './contracts/index.ts';
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  clientId: string;
+  logger?: Logger;
+  /** Partitions of the topics this bus creates (default 3). */
+  partitions?: number;
+  /** Replication factor of the topics this bus creates (default -1: the broker's default). */
+  replicationFactor?: number;
+  /** Handler attempts before a message is parked on the group's dead-letter topic (default 5). */
+  maxAttempts?: number;
+  /** Backoff between handler attempts (default 200 ms doubling to 5 s, with jitter). */
+  backoff?: BackoffSettings;
+  /** Consumer session timeout: how soon a dead consumer's partitions move to another (default 30 s). */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Partitions of one subscription handled in parallel; order is kept within a partition (default 3). */
+  partitionsConsumedConcurrently?: number;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /**
+   * Retries of one produce request before `publish` fails (default 5, about 3 s). Kept finite on
+   * purpose: the outbox relay then records the failure and retries with a fresh producer.
+   */
+  producerRetries?: number;
+  /** Reads a message body; throws for poison messages. Default: the shared event contracts (with upcasting). */
+  decode?: (value: Buffer | null) => EventEnvelope;
+  onDeadLetter?: (letter: DeadLetter) => void;
+  /** Longest a graceful stop waits for in-flight handlers before disconnecting anyway (default 10 s). */
+  stopTimeoutMs?: number;
+}
+
+const DEFAULT_BACKOFF: BackoffSettings = { baseDelayMs: 200, maxDelayMs: 5000 };
+
+/**
+ * The EventBus on Apache Kafka (kafkajs).
+ *
+ * Publishing: one idempotent producer (acks from all in-sync replicas, one request in flight), the
+ * aggregate id as message key, `type`/`event-id`/`traceparent` headers; `publish` resolves only after
+ * the broker acknowledged every message. A failed send discards the producer, so a retry starts a
+ * fresh idempotent session instead of reusing sequence numbers whose outcome is unknown.
+ *
+ * Consuming: one consumer group per subscribing service, starting from the earliest offset when the
+ * group is new. Every message is decoded against the event contracts; unreadable ones go straight to
+ * `<group>.dlq`. A failing handler is retried with exponential backoff and jitter (heartbeating while it
+ * waits), then the message is parked on the dead-letter topic with the error in its headers, so a
+ * partition is never blocked for good and nothing is dropped. Offsets are committed by hand, one
+ * message at a time, only after its handler finished (or it was parked): a consumer that dies between
+ * its database commit and the offset commit gets the message again, and the inbox absorbs it.
+ *
+ * Topics are never auto-created: `ensureTopics` creates them through the admin client (at start-up,
+ * and before the first publish to or subscription on a topic).
+ */
+export class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private producer: Promise<Producer> | undefined;
+  private admin: Promise<Admin> | undefined;
+  private readonly knownTopics = new Set<string>();
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private closed = false;
+
+  constructor(readonly options: KafkaEventBusOptions) {
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      connectionTimeout: options.connectionTimeoutMs ?? 3000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: kafkaLogCreator(options.logger),
+    });
+  }
+
+  /** Creates the topics that do not exist yet (idempotent, safe from several instances at once). */
+  async ensureTopics(topics: string[]): Promise<void> {
+    const missing = [...new Set(topics)].filter((topic) => !this.knownTopics.has(topic));
+    if (missing.length === 0) return;
+    const admin = await this.connectedAdmin();
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: this.options.partitions ?? 3,
+          replicationFactor: this.options.replicationFactor ?? -1,
+        })),
+      });
+    } catch (error) {
+      // Another instance may have created some of them between our metadata read and the request.
+      const errors = (error as { errors?: { type?: string }[] }).errors;
+      if (!errors?.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) {
+        this.dropAdmin();
+        throw error;
+      }
+    }
+    for (const topic of missing) this.knownTopics.add(topic);
+  }
+
+  async publish(messages: OutgoingMessage[]): Promise<void> {
+    if (this.closed) throw new Error('event bus is closed');
+    if (messages.length === 0) return;
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const message of messages) {
+      const list = byTopic.get(message.topic) ?? [];
+      list.push(message);
+      byTopic.set(message.topic, list);
+    }
+    await this.ensureTopics([...byTopic.keys()]);
+    await this.send((producer) =>
+      producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map(({ key, envelope }) => ({ key, value: JSON.stringify(envelope), headers: eventHeaders(envelope) })),
+        })),
+      }),
+    );
+  }
+
+  async subscribe(options: SubscriptionOptions): Promise<Subscription> {
+    if (this.closed) throw new Error('event bus is closed');
+    await this.ensureTopics([...options.topics, deadLetterTopic(options.groupId)]);
+    const subscription = new KafkaSubscription(this, this.kafka, options);
+    this.subscriptions.add(subscription);
+    try {
+      await subscription.start();
+    } catch (error) {
+      this.subscriptions.delete(subscription);
+      await subscription.stop().catch(() => {});
+      throw error;
+    }
+    return {
+      stop: async () => {
+        this.subscriptions.delete(subscription);
+        await subscription.stop();
+      },
+    };
+  }
+
+  /** Graceful: every subscription finishes and commits its in-flight message, then the clients disconnect. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.subscriptions.clear();
+    const producer = this.producer;
+    const admin = this.admin;
+    this.producer = undefined;
+    this.admin = undefined;
+    await Promise.all([
+      producer?.then((p) => p.disconnect()).catch(() => {}),
+      admin?.then((a) => a.disconnect()).catch(() => {}),
+    ]);
+  }
+
+  /** Sends with the shared producer; a failure discards it (see the class comment). */
+  async send(action: (producer: Producer) => Promise<unknown>): Promise<void> {
+    const current = this.connectedProducer();
+    const producer = await current;
+    try {
+      await action(producer);
+    } catch (error) {
+      if (this.producer === current) this.producer = undefined;
+      await producer.disconnect().catch(() => {});
+      throw error;
+    }
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries: this.options.producerRetries ?? 5, initialRetryTime: 100, maxRetryTime: 1000 },
+      });
+      const connecting = producer.connect().then(() => producer);
+      this.producer = connecting;
+      connecting.catch(() => {
+        if (this.producer === connecting) this.producer = undefined;
+        producer.disconnect().catch(() => {});
+      });
+    }
+    return this.producer;
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      const connecting = admin.connect().then(() => admin);
+      this.admin = connecting;
+      connecting.catch(() => {
+        if (this.admin === connecting) this.admin = undefined;
+      });
+    }
+    return this.admin;
+  }
+
+  private dropAdmin(): void {
+    const admin = this.admin;
+    this.admin = undefined;
+    admin?.then((a) => a.disconnect()).catch(() => {});
+  }
+}
+
+function eventHeaders(envelope: EventEnvelope): IHeaders {
+  const headers: IHeaders = {
+    type: envelope.type,
+    version: String(envelope.version),
+    'event-id': envelope.id,
+    'correlation-id': envelope.correlationId,
+    'content-type': 'application/json',
+  };
+  if (envelope.traceparent) headers.traceparent = envelope.traceparent;
+  return headers;
+}
+
+/** One consumer group's consumer, with retries, dead-lettering and manual commits. */
+class KafkaSubscription {
+  private consumer: Consumer | undefined;
+  private stopping = false;
+  private readonly abort = new AbortController();
+  private inFlight = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly logger: Logger | undefined;
+
+  constructor(
+    private readonly bus: KafkaEventBus,
+    private readonly kafka: Kafka,
+    private readonly options: SubscriptionOptions,
+  ) {
+    this.logger = bus.options.logger?.child({ component: 'event-consumer', groupId: options.groupId });
+  }
+
+  async start(): Promise<void> {
+    const settings = this.bus.options;
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: settings.heartbeatIntervalMs ?? 3000,
+      maxWaitTimeInMs: 100,
+      // kafkajs restarts a consumer that crashed on a retriable error (e.g. the broker went away).
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopping },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.logger?.error({ err: errorMessage(payload.error), restart: payload.restart }, 'event consumer crashed');
+      // A non-retriable crash stops kafkajs for good: start a fresh consumer so the group keeps consuming.
+      if (!payload.restart && !this.stopping) this.scheduleRestart();
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently ?? 3,
+      eachMessage: (payload) => this.handle(consumer, payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.abort.abort();
+    clearTimeout(this.restartTimer);
+    const consumer = this.consumer;
+    if (!consumer) return;
+    // kafkajs ignores commits once its runner is stopping, so let in-flight handlers finish and
+    // commit before asking it to stop; messages not yet started are left for the next owner.
+    const deadline = Date.now() + (this.bus.options.stopTimeoutMs ?? 10_000);
+    while (this.inFlight > 0 && Date.now() < deadline) await sleep(5);
+    await consumer
+      .disconnect()
+      .catch((error: unknown) => this.logger?.warn({ err: errorMessage(error) }, 'consumer disconnect failed'));
+  }
+
+  private scheduleRestart(): void {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (this.stopping) return;
+      const old = this.consumer;
+      void (async () => {
+        await old?.disconnect().catch(() => {});
+        try {
+          await this.start();
+          this.logger?.info('event consumer restarted');
+        } catch (error) {
+          this.logger?.error({ err: errorMessage(error) }, 'event consumer restart failed; trying again');
+          this.scheduleRestart();
+        }
+      })();
+    }, 2000);
+  }
+
+  private async handle(consumer: Consumer, { topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    // Not committed: after the rebalance or restart the partition's next owner gets it again.
+    if (this.stopping) return;
+    this.inFlight += 1;
+    try {
+      const settings = this.bus.options;
+      const offset = message.offset;
+      let envelope: EventEnvelope | undefined;
+      try {
+        envelope = (settings.decode ?? decodeEvent)(message.value);
+      } catch (error) {
+        await this.park({ topic, partition, message }, error, 0);
+      }
+      if (envelope) {
+        const maxAttempts = this.options.maxAttempts ?? settings.maxAttempts ?? 5;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.options.handler(envelope, { topic, partition, offset, attempt });
+            break;
+          } catch (error) {
+            if (this.stopping) return;
+            if (attempt >= maxAttempts || !isRetryable(error)) {
+              await this.park({ topic, partition, message }, error, attempt, envelope);
+              break;
+            }
+            const delay = backoffDelay(attempt, settings.backoff ?? DEFAULT_BACKOFF);
+            this.logger?.warn(
+              {
+                err: errorMessage(error),
+                topic,
+                partition,
+                offset,
+                eventId: envelope.id,
+                type: envelope.type,
+                attempt,
+                retryInMs: delay,
+              },
+              'event handler failed; retrying',
+            );
+            await this.waitHeartbeating(delay, heartbeat);
+            if (this.stopping) return;
+          }
+        }
+      }
+      await consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  /** Sleeps through a retry delay without letting the group think this consumer died. */
+  private async waitHeartbeating(delayMs: number, heartbeat: () => Promise<void>): Promise<void> {
+    const interval = Math.max(100, Math.floor((this.bus.options.heartbeatIntervalMs ?? 3000) / 2));
+    const until = Date.now() + delayMs;
+    while (!this.stopping && Date.now() < until) {
+      await sleep(Math.min(interval, until - Date.now()), this.abort.signal);
+      await heartbeat();
+    }
+  }
+
+  /** Puts the original message (key, value, headers) on `<group>.dlq` with the error; throws if the broker refuses. */
+  private async park(
+    { topic, partition, message }: Pick<EachMessagePayload, 'topic' | 'partition' | 'message'>,
+    error: unknown,
+    attempts: number,
+    envelope?: EventEnvelope,
+  ): Promise<void> {
+    const { groupId } = this.options;
+    const letter: DeadLetter = {
+      groupId,
+      topic,
+      partition,
+      offset: message.offset,
+      attempts,
+      error: errorMessage(error).slice(0, 2000),
+      eventId: envelope?.id,
+      eventType: envelope?.type,
+    };
+    await this.bus.send((producer) =>
+      producer.send({
+        topic: deadLetterTopic(groupId),
+        acks: -1,
+        messages: [
+          {
+            key: message.key,
+            value: message.value,
+            headers: {
+              ...message.headers,
+              [DLQ_HEADERS.error]: letter.error,
+              [DLQ_HEADERS.errorName]: error instanceof Error ? error.name : 'Error',
+              [DLQ_HEADERS.attempts]: String(attempts),
+              [DLQ_HEADERS.groupId]: groupId,
+              [DLQ_HEADERS.topic]: topic,
+              [DLQ_HEADERS.partition]: String(partition),
+              [DLQ_HEADERS.offset]: message.offset,
+              [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+            },
+          },
+        ],
+      }),
+    );
+    const { groupId: _group, ...fields } = letter; // the child logger already carries groupId
+    this.logger?.error(fields, 'event parked on the dead-letter topic');
+    this.bus.options.onDeadLetter?.(letter);
+  }
+}
+
+/** Routes kafkajs logs into the service's structured logger. */
+function kafkaLogCreator(logger: Logger | undefined): KafkaLogCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      if (!logger) return;
+      const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
+      // Deliberate (see producerRetries): the outbox relay, not kafkajs, retries without limit.
+      if (message.startsWith('Limiting retries for the idempotent producer')) return;
+      // kafkajs logs every failed request of a connection as an error, though it retries them (coordinator
+      // loading, broker restarting); what it finally gives up on surfaces as a thrown error or a crash.
+      const transient = namespace === 'Connection' && level === KafkaLogLevel.ERROR;
+      const method =
+        level === KafkaLogLevel.ERROR && !transient
+          ? 'error'
+          : level <= KafkaLogLevel.WARN
+            ? 'warn'
+            : level === KafkaLogLevel.INFO
+              ? 'info'
+              : 'debug';
+      logger[method]({ component: 'kafkajs', namespace, ...fields }, message);
+    };
+}
