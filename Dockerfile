@@ -13,7 +13,8 @@ COPY subgraphs/catalog/package.json subgraphs/catalog/
 COPY subgraphs/users/package.json subgraphs/users/
 COPY subgraphs/orders/package.json subgraphs/orders/
 COPY subgraphs/billing/package.json subgraphs/billing/
-RUN npm ci --no-audit --no-fund
+# `npm install` honours the lockfile; npm 11 rejects its own lockfile in `npm ci` (other platforms' optional binaries).
+RUN npm install --no-audit --no-fund
 
 FROM deps AS build
 COPY . .
