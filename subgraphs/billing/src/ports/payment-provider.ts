@@ -1,0 +1,60 @@
+import type { CardDetails } from '../domain/payment-method.ts';
+
+/**
+ * The payment processor, as billing needs it. Every money-moving call carries an idempotency key:
+ * the provider must answer a repeated key with the first call's result and never move money twice.
+ * `signal` aborts a call the caller stopped waiting for (timeouts).
+ */
+export interface PaymentProvider {
+  readonly name: string;
+  /** Card details behind a token from the provider's payment form; null when the token is unknown. */
+  describePaymentMethod(token: string, signal?: AbortSignal): Promise<CardDetails | null>;
+  charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult>;
+  refund(request: ProviderRefundRequest, signal?: AbortSignal): Promise<ProviderRefundResult>;
+}
+
+export interface ChargeRequest {
+  paymentToken: string;
+  amountCents: number;
+  currency: string;
+  idempotencyKey: string;
+  /** Shown on the provider's dashboard; never card data. */
+  description: string;
+}
+
+/** A decline is an answer, not a failure: it is never retried and does not trip the circuit breaker. */
+export type ChargeResult = { outcome: 'captured'; chargeId: string } | { outcome: 'declined'; code: string; message: string };
+
+export interface ProviderRefundRequest {
+  chargeId: string;
+  amountCents: number;
+  currency: string;
+  idempotencyKey: string;
+}
+
+export type ProviderRefundResult =
+  { outcome: 'refunded'; refundId: string } | { outcome: 'rejected'; code: string; message: string };
+
+/** The provider failed in a way that is safe to retry with the same idempotency key (e.g. 5xx, reset connection). */
+export class ProviderTransientError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProviderTransientError';
+  }
+}
+
+export type ProviderUnavailableReason = 'timeout' | 'circuit_open' | 'retries_exhausted' | 'error';
+
+/**
+ * The provider could not be reached in a useful time: after retries, on timeout, or while its circuit
+ * is open. Raised by the resilience layer, so use cases see one error type for "no answer".
+ */
+export class ProviderUnavailableError extends Error {
+  constructor(
+    readonly reason: ProviderUnavailableReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProviderUnavailableError';
+  }
+}

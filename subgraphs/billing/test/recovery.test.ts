@@ -1,0 +1,121 @@
+/**
+ * Billing recovering from failures (embedded PGlite): a worker that died mid-charge, and a refund
+ * asked for while the provider is down.
+ */
+import type { Viewer } from '@commerce/platform';
+import { FakePaymentProvider } from '../src/adapters/provider/fake-payment-provider.ts';
+import { refundPayment } from '../src/application/refund-payment.ts';
+import { chargeKeyForOrder } from '../src/domain/idempotency.ts';
+import { ProviderTransientError, type PaymentProvider, type ProviderRefundRequest } from '../src/ports/payment-provider.ts';
+import { newOrderId, newUserId, startBilling, type BillingUnderTest } from './billing-test-kit.ts';
+
+/** The fake provider, with an outage switch for refunds. */
+class FlakyRefunds extends FakePaymentProvider implements PaymentProvider {
+  refundsDown = false;
+
+  override async refund(request: ProviderRefundRequest) {
+    if (this.refundsDown) throw new ProviderTransientError('503 Service Unavailable');
+    return super.refund(request);
+  }
+}
+
+const admin: Viewer = { userId: 'admin-1', role: 'ADMIN' };
+let billing: BillingUnderTest;
+let provider: FlakyRefunds;
+
+beforeAll(async () => {
+  provider = new FlakyRefunds();
+  billing = await startBilling(
+    'pglite:memory',
+    { BILLING_PROVIDER_RETRY_INITIAL_DELAY_MS: '5', BILLING_PROVIDER_RETRY_MAX_DELAY_MS: '10', BILLING_BREAKER_THRESHOLD: '100' },
+    { provider, timing: { attemptLeaseMs: 200, pollIntervalMs: 10 } },
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await billing?.stop();
+});
+
+it('finishes a charge whose worker died after the provider captured it, without charging again', async () => {
+  const userId = newUserId();
+  const orderId = newOrderId();
+  const paymentMethodId = await billing.addCard(userId);
+  const { payments } = billing.service.deps;
+  // The dead worker: it recorded the payment, took the lease and reached the provider, then vanished.
+  const { payment } = await payments.createOrGet({
+    id: crypto.randomUUID(),
+    orderId,
+    userId,
+    paymentMethodId,
+    amount: { amountCents: 5_000, currency: 'USD' },
+  });
+  expect(await payments.claimForAttempt(payment.id, 200)).not.toBeNull();
+  await provider.charge({
+    paymentToken: 'tok_visa',
+    amountCents: 5_000,
+    currency: 'USD',
+    idempotencyKey: chargeKeyForOrder(orderId),
+    description: '',
+  });
+  expect(provider.chargeCount).toBe(1);
+
+  const started = Date.now();
+  const settled = await billing.service.chargeOrder({ orderId, userId, paymentMethodId, amountCents: 5_000, currency: 'USD' });
+
+  expect(Date.now() - started).toBeGreaterThanOrEqual(150); // it waited for the dead worker's lease to run out
+  expect(settled).toMatchObject({ id: payment.id, status: 'CAPTURED', capturedCents: 5_000, attempts: 2 });
+  expect(provider.chargeCount).toBe(1); // the same idempotency key reached the same provider charge
+  expect(provider.callsFor(chargeKeyForOrder(orderId))).toBe(2);
+  expect((await billing.service.reconcileLedger()).mismatches).toEqual([]);
+});
+
+it('keeps a refund pending with its amount reserved while the provider is down, and completes it on retry', async () => {
+  const userId = newUserId();
+  const orderId = newOrderId();
+  const paymentMethodId = await billing.addCard(userId);
+  const payment = await billing.service.chargeOrder({ orderId, userId, paymentMethodId, amountCents: 8_000, currency: 'USD' });
+  const request = { paymentId: payment.id, amountCents: 3_000, reason: 'late delivery', idempotencyKey: `${payment.id}-late` };
+
+  provider.refundsDown = true;
+  await expect(refundPayment(billing.service.deps, admin, request)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+  const pending = await billing.service.deps.payments.findRefundByKey(request.idempotencyKey);
+  expect(pending).toMatchObject({ status: 'PENDING', amount: { amountCents: 3_000 } });
+  // The pending 3 000 are reserved: a second refund of the full capture would exceed it.
+  await expect(
+    refundPayment(billing.service.deps, admin, { ...request, amountCents: 8_000, idempotencyKey: `${payment.id}-all` }),
+  ).rejects.toMatchObject({ code: 'CONFLICT', details: { refundableCents: 5_000 } });
+
+  provider.refundsDown = false;
+  const completed = await refundPayment(billing.service.deps, admin, request);
+  expect(completed).toMatchObject({ id: pending!.id, status: 'SUCCEEDED' });
+  expect(provider.refundCount).toBe(1);
+  expect(await billing.service.deps.payments.findById(payment.id)).toMatchObject({
+    status: 'PARTIALLY_REFUNDED',
+    refundedCents: 3_000,
+  });
+  expect((await billing.service.reconcileLedger()).mismatches).toEqual([]);
+});
+
+it('records a refund the provider rejects as failed and releases its reservation', async () => {
+  const userId = newUserId();
+  const paymentMethodId = await billing.addCard(userId);
+  const payment = await billing.service.chargeOrder({
+    orderId: newOrderId(),
+    userId,
+    paymentMethodId,
+    amountCents: 1_000,
+    currency: 'USD',
+  });
+  // Refund on the provider side behind billing's back, so billing's own refund is rejected there.
+  await provider.refund({ chargeId: payment.providerChargeId!, amountCents: 1_000, currency: 'USD', idempotencyKey: 'outside' });
+
+  const rejected = await refundPayment(billing.service.deps, admin, {
+    paymentId: payment.id,
+    amountCents: 600,
+    reason: 'r',
+    idempotencyKey: `${payment.id}-1`,
+  });
+  expect(rejected).toMatchObject({ status: 'FAILED', failure: { code: 'amount_too_large' } });
+  expect(await billing.service.deps.payments.findById(payment.id)).toMatchObject({ status: 'CAPTURED', refundedCents: 0 });
+  expect(billing.logs.text()).toContain('refund rejected by the provider');
+});
