@@ -16,7 +16,7 @@ function startCatalog(env: Record<string, string>): Promise<{ code: number | nul
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, lines: output.split('\n').filter(Boolean) });
@@ -43,13 +43,13 @@ describe('a service that cannot start says why in one line and exits 1', () => {
     const { code, lines } = await startCatalog({ CATALOG_PORT: 'eighty' });
     expect(code).toBe(1);
     expect(onlyFatalLine(lines).msg).toMatch(/invalid configuration: CATALOG_PORT/);
-  });
+  }, 100_000);
 
   it('reports an unreachable database', async () => {
     const { code, lines } = await startCatalog({ CATALOG_DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/none' });
     expect(code).toBe(1);
     expect(onlyFatalLine(lines).msg).toMatch(/catalog failed to start: .*reach database server/i);
-  });
+  }, 100_000);
 
   it('reports a migration that fails', async () => {
     // A database with a migration history (empty) and a table the first migration wants to create:
@@ -64,5 +64,5 @@ describe('a service that cannot start says why in one line and exits 1', () => {
     const { code, lines } = await startCatalog({ CATALOG_DATABASE_URL: `pglite:${dir}` });
     expect(code).toBe(1);
     expect(onlyFatalLine(lines).msg).toMatch(/catalog failed to start: .*migration/i);
-  }, 40_000);
+  }, 120_000);
 });

@@ -138,8 +138,9 @@ describe('login', () => {
       expect(shape(result.response)).toEqual({ data: null, message: 'Invalid email or password', code: 'UNAUTHENTICATED' });
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-    // Both paths run one Argon2id verification; without the dummy hash the unknown email would answer in ~1 ms.
-    expect(median(unknownEmail.map((r) => r.ms))).toBeGreaterThan(median(wrongPassword.map((r) => r.ms)) * 0.5);
+    // Both paths run one Argon2id verification; without the dummy hash the unknown email would answer in
+    // ~1 ms against ~20–40 ms. The wide margin keeps this meaningful on a loaded machine without flaking.
+    expect(median(unknownEmail.map((r) => r.ms))).toBeGreaterThan(median(wrongPassword.map((r) => r.ms)) * 0.25);
   });
 });
 
