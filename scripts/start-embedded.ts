@@ -9,12 +9,17 @@ import { loadGatewayConfig, startGateway } from '@commerce/gateway';
 await runMain('embedded', undefined, async () => {
   const started = Date.now();
   const stack = await startEmbeddedSubgraphs();
-  const gatewayConfig = loadGatewayConfig();
-  const gateway = await startGateway(gatewayConfig, createLogger({ service: 'gateway', level: gatewayConfig.logLevel }));
+  // The gateway calls the subgraphs where they really listen (their <SERVICE>_PORT may differ from the defaults).
+  const serviceUrls = Object.fromEntries(stack.services.map((service) => [`${service.name.toUpperCase()}_URL`, service.url]));
+  const gatewayConfig = loadGatewayConfig({ ...serviceUrls, ...process.env });
+  const gateway = await startGateway(gatewayConfig, createLogger({ service: 'gateway', level: gatewayConfig.logLevel }), {
+    bus: stack.bus,
+  });
   const lines = [
     '',
     `  commerce-graph is up (embedded mode) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     `  GraphQL:     ${gateway.url}`,
+    `  Playground:  ${gateway.url.replace(/\/graphql$/, '/playground')}`,
     ...stack.services.map((s) => `  ${s.name.padEnd(12)} ${s.url}`),
     ...stack.notes.map((note) => `  ${note}`),
     '',

@@ -1,7 +1,20 @@
+import path from 'node:path';
 import { env, parseConfig, z } from '@commerce/platform';
-import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '@commerce/runtime/services';
+import { DEFAULT_PORTS, REPO_ROOT, SERVICE_NAMES, type ServiceName } from '@commerce/runtime/services';
+import type { JwtKeyConfig } from '@commerce/runtime/keys';
 
-/** Gateway settings; documented in docs/configuration.md. */
+const commaList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
+
+/** Gateway settings; every variable is documented in docs/configuration.md ("Gateway"). */
 export function loadGatewayConfig(source: Record<string, string | undefined> = process.env) {
   const parsed = parseConfig(
     {
@@ -9,28 +22,115 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       LOG_LEVEL: env.logLevel(),
       HOST: z.string().default('0.0.0.0'),
       GATEWAY_PORT: env.port(DEFAULT_PORTS.gateway),
+      DATA_DIR: z.string().default(path.join(REPO_ROOT, '.data')),
       CATALOG_URL: env.optionalUrl(),
       USERS_URL: env.optionalUrl(),
       ORDERS_URL: env.optionalUrl(),
       BILLING_URL: env.optionalUrl(),
       SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000),
+      SUBGRAPH_MAX_SOCKETS: env.positiveInt(64),
+      REDIS_URL: env.optionalUrl(),
+      GATEWAY_REDIS_PREFIX: z.string().min(1).default('gateway:'),
+      KAFKA_BROKERS: z.string().optional(),
+      KAFKA_CLIENT_ID: z.string().default('commerce-graph'),
+      JWT_ISSUER: z.string().min(1).default('commerce-graph'),
+      JWT_AUDIENCE: z.string().min(1).default('commerce-graph'),
+      JWT_PRIVATE_KEY: z.string().optional(),
+      JWT_KEY_ID: z.string().optional(),
+      JWT_PUBLIC_KEYS: z.string().optional(),
+      JWT_JWKS_URL: env.optionalUrl(),
+      GATEWAY_CORS_ORIGINS: commaList(''),
+      GATEWAY_BODY_LIMIT_BYTES: env.positiveInt(100 * 1024),
+      GATEWAY_MAX_BATCH_SIZE: z.coerce.number().int().min(0).default(5),
+      GATEWAY_MAX_DEPTH: env.positiveInt(10),
+      GATEWAY_MAX_COST: env.positiveInt(5000),
+      GATEWAY_COST_DEFAULT_LIST_SIZE: env.positiveInt(10),
+      GATEWAY_MAX_ALIASES: env.positiveInt(15),
+      GATEWAY_MAX_TOKENS: env.positiveInt(2000),
+      GATEWAY_MAX_DIRECTIVES: env.positiveInt(10),
+      GATEWAY_RATE_LIMIT_POINTS: env.positiveInt(600),
+      GATEWAY_RATE_LIMIT_WINDOW_SECONDS: env.positiveInt(60),
+      GATEWAY_RATE_LIMIT_SENSITIVE_POINTS: env.positiveInt(10),
+      GATEWAY_RATE_LIMIT_SENSITIVE_WINDOW_SECONDS: env.positiveInt(60),
+      GATEWAY_RATE_LIMIT_SENSITIVE_FIELDS: commaList('login,register,refreshToken,checkout'),
+      GATEWAY_RESPONSE_CACHE: env.bool(true),
+      GATEWAY_CACHE_MEMORY_MAX_BYTES: env.positiveInt(64 * 1024 * 1024),
+      GATEWAY_APQ: env.bool(true),
+      GATEWAY_APQ_TTL_SECONDS: env.positiveInt(7 * 24 * 3600),
+      GATEWAY_SAFELIST_FILE: z.string().optional(),
+      GATEWAY_PLAYGROUND: env.bool(true),
+      GATEWAY_EVENTS_GROUP_ID: z.string().min(1).default('gateway-cache-purge'),
     },
     source,
   );
+  const production = parsed.NODE_ENV === 'production';
   const subgraphUrls = Object.fromEntries(
     SERVICE_NAMES.map((name) => [
       name,
       parsed[`${name.toUpperCase()}_URL` as `${Uppercase<ServiceName>}_URL`] ?? `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`,
     ]),
   ) as Record<ServiceName, string>;
+  const jwt: JwtKeyConfig = {
+    production,
+    dataDir: parsed.DATA_DIR,
+    issuer: parsed.JWT_ISSUER,
+    audience: parsed.JWT_AUDIENCE,
+    privateKeyPem: parsed.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n'),
+    keyId: parsed.JWT_KEY_ID,
+    publicKeys: parsed.JWT_PUBLIC_KEYS,
+    jwksUrl: parsed.JWT_JWKS_URL,
+  };
   return {
-    production: parsed.NODE_ENV === 'production',
+    production,
+    nodeEnv: parsed.NODE_ENV,
     logLevel: parsed.LOG_LEVEL,
     host: parsed.HOST,
     port: parsed.GATEWAY_PORT,
     subgraphUrls,
     subgraphTimeoutMs: parsed.SUBGRAPH_TIMEOUT_MS,
+    subgraphMaxSockets: parsed.SUBGRAPH_MAX_SOCKETS,
+    redisUrl: parsed.REDIS_URL,
+    redisKeyPrefix: parsed.GATEWAY_REDIS_PREFIX,
+    kafkaBrokers:
+      parsed.KAFKA_BROKERS?.split(',')
+        .map((broker) => broker.trim())
+        .filter(Boolean) ?? [],
+    kafkaClientId: parsed.KAFKA_CLIENT_ID,
+    jwt,
+    http: {
+      corsOrigins: parsed.GATEWAY_CORS_ORIGINS,
+      bodyLimitBytes: parsed.GATEWAY_BODY_LIMIT_BYTES,
+      maxBatchSize: parsed.GATEWAY_MAX_BATCH_SIZE,
+    },
+    limits: {
+      maxDepth: parsed.GATEWAY_MAX_DEPTH,
+      maxCost: parsed.GATEWAY_MAX_COST,
+      defaultListSize: parsed.GATEWAY_COST_DEFAULT_LIST_SIZE,
+      maxAliases: parsed.GATEWAY_MAX_ALIASES,
+      maxTokens: parsed.GATEWAY_MAX_TOKENS,
+      maxDirectives: parsed.GATEWAY_MAX_DIRECTIVES,
+    },
+    rateLimit: {
+      points: parsed.GATEWAY_RATE_LIMIT_POINTS,
+      windowSeconds: parsed.GATEWAY_RATE_LIMIT_WINDOW_SECONDS,
+      sensitivePoints: parsed.GATEWAY_RATE_LIMIT_SENSITIVE_POINTS,
+      sensitiveWindowSeconds: parsed.GATEWAY_RATE_LIMIT_SENSITIVE_WINDOW_SECONDS,
+      sensitiveFields: parsed.GATEWAY_RATE_LIMIT_SENSITIVE_FIELDS,
+    },
+    cache: {
+      responseCache: parsed.GATEWAY_RESPONSE_CACHE,
+      memoryMaxBytes: parsed.GATEWAY_CACHE_MEMORY_MAX_BYTES,
+      eventsGroupId: parsed.GATEWAY_EVENTS_GROUP_ID,
+    },
+    persistedQueries: {
+      apq: parsed.GATEWAY_APQ,
+      ttlSeconds: parsed.GATEWAY_APQ_TTL_SECONDS,
+      safelistFile: parsed.GATEWAY_SAFELIST_FILE,
+    },
+    playground: parsed.GATEWAY_PLAYGROUND,
   };
 }
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+export type QueryLimits = GatewayConfig['limits'];
+export type RateLimitSettings = GatewayConfig['rateLimit'];

@@ -1,91 +1,202 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import express from 'express';
-import {
-  createErrorFormatter,
-  createHttpApp,
-  createServiceMetrics,
-  currentRequestContext,
-  errorSummary,
-  listen,
-  type Logger,
-  type RequestContext,
-} from '@commerce/platform';
+import type { Redis } from 'ioredis';
+import { ErrorsAreMissesCache } from '@apollo/utils.keyvaluecache';
+import { createHttpApp, listen, type Logger } from '@commerce/platform';
+import { KafkaEventBus, type EventSubscriber, type Subscription } from '@commerce/events';
+import { loadJwtKeys } from '@commerce/runtime/keys';
 import type { ServiceName } from '@commerce/runtime/services';
 import type { GatewayConfig } from './config.ts';
 import { SUPERGRAPH_FILE } from './compose-supergraph.ts';
+import { createContextFactory, type GatewayContext } from './context.ts';
+import { createGatewayErrorFormatter } from './errors.ts';
+import { apiSecurityHeaders, batchLimit, corsAllowList, gatewayHttpErrorHandler } from './http-hygiene.ts';
+import { introspectionPolicyPlugin } from './introspection.ts';
+import { parseOptionsFor, queryCostPlugin, queryLimitValidationRules } from './limits/query-limits.ts';
+import { createRateLimiters, rateLimitPlugin } from './limits/rate-limit.ts';
+import { createGatewayMetrics, operationMetricsPlugin, type GatewayMetrics } from './observability/metrics.ts';
+import { loadSafelist, persistedQueryCache, safelistPlugin } from './persisted-queries.ts';
+import { mountPlayground } from './playground/routes.ts';
+import { MemoryCacheStore, RedisCacheStore, type CacheStore } from './cache/store.ts';
+import { responseCachePlugin } from './cache/response-cache.ts';
+import { subscribeCachePurges, type CachePurge } from './cache/purge-on-events.ts';
+import { connectRedis } from './redis.ts';
+import { createSubgraphFetcher, SubgraphDataSource } from './subgraphs/data-source.ts';
+import { subgraphsReadiness, supergraphSubgraphs } from './subgraphs/readiness.ts';
 
-export interface GatewayContext {
-  request: RequestContext;
-  authorization?: string;
+export type { GatewayContext };
+
+/** While Redis is down a lookup is a miss (the client re-sends the full query), not a failed request. */
+function errorsAreMisses(store: CacheStore, logger: Logger) {
+  const warn = (message: unknown) => logger.warn({ err: { message: String(message) } }, 'cache read failed; treated as a miss');
+  return new ErrorsAreMissesCache(store, { debug: () => undefined, info: () => undefined, warn, error: warn });
+}
+
+export interface GatewayDependencies {
+  /** Where catalog events come from: the in-process bus in embedded mode, Kafka in full mode. */
+  bus?: EventSubscriber;
+  /** Overrides the supergraph file (tests). */
+  supergraphSdl?: string;
 }
 
 export interface RunningGateway {
   url: string;
   port: number;
+  metrics: GatewayMetrics;
+  cache: CacheStore;
+  /** Calls `listener` after every cache purge an event caused; returns the unsubscribe function. */
+  onCachePurge(listener: (purge: CachePurge) => void): () => void;
   stop(): Promise<void>;
 }
 
-/** Forwards the caller's token and correlation ids to every subgraph call. */
-class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  override willSendRequest({
-    request,
-    context,
-  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
-    if (!request.http) return;
-    if (context.authorization) request.http.headers.set('authorization', context.authorization);
-    if (context.request) {
-      request.http.headers.set('x-request-id', context.request.requestId);
-      request.http.headers.set('traceparent', `00-${context.request.traceId}-${'0'.repeat(15)}1-01`);
-    }
-  }
-}
+export async function startGateway(
+  config: GatewayConfig,
+  logger: Logger,
+  dependencies: GatewayDependencies = {},
+): Promise<RunningGateway> {
+  const metrics = createGatewayMetrics();
+  const jwt = loadJwtKeys(config.jwt);
+  const safelist = config.persistedQueries.safelistFile ? loadSafelist(config.persistedQueries.safelistFile) : undefined;
+  const supergraphSdl = dependencies.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8');
+  // Configured URLs win; a subgraph the configuration does not know keeps its composed URL.
+  const subgraphUrls = Object.fromEntries(
+    Object.entries(supergraphSubgraphs(supergraphSdl)).map(([name, url]) => [
+      name,
+      config.subgraphUrls[name as ServiceName] ?? url,
+    ]),
+  );
+  const subgraphNames = Object.keys(subgraphUrls);
 
-export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
-  const metrics = createServiceMetrics('gateway');
-  const supergraphSdl = readFileSync(SUPERGRAPH_FILE, 'utf8');
+  const redis: Redis | undefined = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  let store: CacheStore = new MemoryCacheStore(config.cache.memoryMaxBytes);
+  if (redis) {
+    const redisStore = new RedisCacheStore(redis, config.redisKeyPrefix);
+    await redisStore.syncClock();
+    store = redisStore;
+  }
+  const subgraphClient = createSubgraphFetcher({ timeoutMs: config.subgraphTimeoutMs, maxSockets: config.subgraphMaxSockets });
+
+  let supergraphLoaded = false;
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name }) => new ForwardingDataSource({ url: config.subgraphUrls[name as ServiceName] }),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, subgraphUrls[name] ?? url!, subgraphClient.fetcher, logger),
+  });
+  gateway.onSchemaLoadOrUpdate(() => {
+    supergraphLoaded = true;
+  });
+  const subgraphsAnswer = subgraphsReadiness({
+    urls: subgraphUrls,
+    timeoutMs: Math.min(config.subgraphTimeoutMs, 2000),
+    logger,
   });
 
-  const app = createHttpApp({
-    logger,
-    metrics,
-    ready: async () => true,
-  });
+  const app = createHttpApp({ logger, metrics, ready: async () => supergraphLoaded && (await subgraphsAnswer()) });
   const httpServer = http.createServer(app);
+  httpServer.keepAliveTimeout = 65_000;
+
+  const rateLimiters = createRateLimiters(config.rateLimit, redis, config.redisKeyPrefix);
+  const plugins: ApolloServerPlugin<GatewayContext>[] = [
+    ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 10_000 }),
+    ApolloServerPluginLandingPageDisabled(),
+    ApolloServerPluginInlineTraceDisabled(),
+    // Subgraph hints decide what is cacheable here; clients get no HTTP cache headers, because only
+    // the gateway's own cache can be purged when a product changes.
+    ApolloServerPluginCacheControl({ calculateHttpHeaders: false }),
+    operationMetricsPlugin(metrics),
+    rateLimitPlugin(rateLimiters, config.rateLimit, logger, metrics),
+    introspectionPolicyPlugin(config.production),
+    queryCostPlugin(config.limits, metrics),
+    ...(safelist ? [safelistPlugin(safelist)] : []),
+    ...(config.cache.responseCache ? [responseCachePlugin(store, logger)] : []),
+  ];
+
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    introspection: !config.production,
+    nodeEnv: config.nodeEnv,
+    // Decided per request by introspectionPolicyPlugin (admins only in production).
+    introspection: true,
+    hideSchemaDetailsFromClientErrors: config.production,
     includeStacktraceInErrorResponses: false,
-    formatError: createErrorFormatter({
-      requestId: () => currentRequestContext()?.requestId,
-      onInternalError: (error) => logger.error({ err: errorSummary(error) }, 'unexpected gateway error'),
-    }),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    csrfPrevention: true,
+    allowBatchedHttpRequests: config.http.maxBatchSize > 1,
+    parseOptions: parseOptionsFor(config.limits),
+    validationRules: queryLimitValidationRules(config.limits, metrics),
+    cache: store,
+    persistedQueries:
+      config.persistedQueries.apq || safelist
+        ? { cache: persistedQueryCache(errorsAreMisses(store, logger), safelist), ttl: config.persistedQueries.ttlSeconds }
+        : false,
+    formatError: createGatewayErrorFormatter(logger, config.limits, metrics),
+    plugins,
   });
   await apollo.start();
+
+  // Embedded mode hands in the in-process bus; full mode (KAFKA_BROKERS) consumes catalog events from Kafka.
+  const kafka =
+    !dependencies.bus && config.kafkaBrokers.length > 0
+      ? new KafkaEventBus({ brokers: config.kafkaBrokers, clientId: `${config.kafkaClientId}-gateway`, logger })
+      : undefined;
+  const subscriber = dependencies.bus ?? kafka;
+  let purgeSubscription: Subscription | undefined;
+  const purgeListeners = new Set<(purge: CachePurge) => void>();
+  try {
+    if (subscriber && config.cache.responseCache) {
+      purgeSubscription = await subscribeCachePurges({
+        subscriber,
+        store,
+        groupId: config.cache.eventsGroupId,
+        logger,
+        metrics,
+        onPurged: (purge) => purgeListeners.forEach((listener) => listener(purge)),
+      });
+    } else if (config.cache.responseCache) {
+      logger.warn('no event subscriber: cached responses are not purged on catalog changes, only expire');
+    }
+  } catch (error) {
+    await apollo.stop();
+    await kafka?.close();
+    redis?.disconnect();
+    throw error;
+  }
+
+  app.use(apiSecurityHeaders());
+  if (config.playground) mountPlayground(app);
   app.use(
     '/graphql',
-    express.json({ limit: '256kb' }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => ({ request: req.context, authorization: req.headers.authorization }),
-    }),
+    corsAllowList(config.http.corsOrigins),
+    express.json({ limit: config.http.bodyLimitBytes }),
+    batchLimit(config.http.maxBatchSize, metrics),
+    expressMiddleware(apollo, { context: createContextFactory(jwt.authenticate) }),
   );
+  app.use(gatewayHttpErrorHandler(logger, config.http.bodyLimitBytes, metrics));
+
   const port = await listen(httpServer, config.port, config.host);
   const url = `http://localhost:${port}/graphql`;
-  logger.info({ port }, 'gateway listening');
+  logger.info({ port, subgraphs: subgraphNames, redis: !!redis, purging: !!purgeSubscription }, 'gateway listening');
   return {
     url,
     port,
+    metrics,
+    cache: store,
+    onCachePurge(listener) {
+      purgeListeners.add(listener);
+      return () => purgeListeners.delete(listener);
+    },
     async stop() {
+      await purgeSubscription?.stop();
+      await kafka?.close();
       await apollo.stop();
+      subgraphClient.close();
+      await store.close();
+      redis?.disconnect();
+      logger.info('gateway stopped');
     },
   };
 }

@@ -21,7 +21,7 @@ export function productsSliceSuite(database: 'pglite' | 'postgres') {
   let stack: TestStack;
   beforeAll(async () => {
     stack = await startTestStack({ database, seed: true });
-  }, 60_000);
+  }, 180_000);
   afterAll(() => stack?.stop());
 
   it('walks every page of the demo catalog without duplicates or gaps', async () => {
@@ -32,7 +32,7 @@ export function productsSliceSuite(database: 'pglite' | 'postgres') {
       const { status, body } = await stack.query<Page>(PAGE, { first: 50, after });
       expect(status).toBe(200);
       expect(body.errors).toBeUndefined();
-      const products = body.data!.products;
+      const products: Page['products'] = body.data!.products;
       total = products.totalCount;
       for (const node of products.nodes) {
         expect(seen.has(node.id)).toBe(false);

@@ -63,8 +63,12 @@ export async function startEmbeddedSubgraphs(options: EmbeddedOptions = {}): Pro
     await bus?.close();
   };
   try {
-    for (const name of availableSubgraphs()) {
-      const module = await loadSubgraphModule(name);
+    // Import every composition root at once (transpiling and loading overlap), then start the services
+    // one by one: later ones need the earlier ones' addresses, and PGlite work is single-threaded anyway.
+    const names = availableSubgraphs();
+    const modules = await Promise.all(names.map(loadSubgraphModule));
+    for (const [index, name] of names.entries()) {
+      const module = modules[index]!;
       const logger = loggerFor(name);
       const runtime = await createServiceRuntime(name, { env, bus, logger, authenticate: options.authenticate });
       runtimes.push(runtime);

@@ -1,0 +1,182 @@
+/**
+ * The gateway's cache storage: a key-value cache (used by APQ and the response cache) plus an index
+ * from entity tags (`Product:<id>`) to the cached responses that contain them, so an entity change can
+ * purge exactly those responses. Memory in embedded mode, Redis in full mode (shared by all gateways).
+ */
+import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
+import type { Redis } from 'ioredis';
+
+export interface CacheStore extends KeyValueCache<string> {
+  /** Records that the entry `key` (alive for `ttlSeconds`) contains these entities. */
+  tag(key: string, tags: string[], ttlSeconds: number): Promise<void>;
+  /** Marks the tags purged now and deletes every entry tagged with one of them; returns how many. */
+  purge(tags: string[]): Promise<number>;
+  /** When any of the tags was last purged (epoch ms on the store's clock; 0 if never, as far as the store remembers). */
+  lastPurgedAt(tags: string[]): Promise<number>;
+  /** A local timestamp on the store's clock, with how far off that may be. */
+  storeTime(localMs: number): { at: number; uncertaintyMs: number };
+  close(): Promise<void>;
+}
+
+/** How long a purge mark is remembered: longer than any in-flight request can take. */
+const PURGE_MARK_TTL_SECONDS = 3600;
+
+export class MemoryCacheStore implements CacheStore {
+  private readonly values: InMemoryLRUCache<string>;
+  /** tag → (key → expiry ms) */
+  private readonly tags = new Map<string, Map<string, number>>();
+  private readonly purgedAt = new Map<string, number>();
+  private writesSinceSweep = 0;
+
+  constructor(maxBytes: number) {
+    this.values = new InMemoryLRUCache<string>({ maxSize: maxBytes, sizeCalculation: InMemoryLRUCache.sizeCalculation });
+  }
+
+  get(key: string) {
+    return this.values.get(key);
+  }
+
+  set(key: string, value: string, options?: KeyValueCacheSetOptions) {
+    return this.values.set(key, value, options);
+  }
+
+  delete(key: string) {
+    return this.values.delete(key);
+  }
+
+  async tag(key: string, tags: string[], ttlSeconds: number): Promise<void> {
+    const expires = Date.now() + ttlSeconds * 1000;
+    for (const tag of tags) {
+      let keys = this.tags.get(tag);
+      if (!keys) this.tags.set(tag, (keys = new Map()));
+      keys.set(key, Math.max(keys.get(key) ?? 0, expires));
+    }
+    if (++this.writesSinceSweep >= 1000) this.sweep();
+  }
+
+  async purge(tags: string[]): Promise<number> {
+    const now = Date.now();
+    let deleted = 0;
+    for (const tag of tags) {
+      this.purgedAt.set(tag, now);
+      for (const key of this.tags.get(tag)?.keys() ?? []) {
+        if (await this.values.delete(key)) deleted++;
+      }
+      this.tags.delete(tag);
+    }
+    return deleted;
+  }
+
+  async lastPurgedAt(tags: string[]): Promise<number> {
+    return Math.max(0, ...tags.map((tag) => this.purgedAt.get(tag) ?? 0));
+  }
+
+  storeTime(localMs: number) {
+    return { at: localMs, uncertaintyMs: 0 };
+  }
+
+  async close(): Promise<void> {
+    this.values.clear();
+  }
+
+  /** Drops index entries of expired responses and old purge marks, so the index stays bounded. */
+  private sweep(): void {
+    this.writesSinceSweep = 0;
+    const now = Date.now();
+    for (const [tag, keys] of this.tags) {
+      for (const [key, expires] of keys) if (expires < now) keys.delete(key);
+      if (keys.size === 0) this.tags.delete(tag);
+    }
+    for (const [tag, at] of this.purgedAt) if (at < now - PURGE_MARK_TTL_SECONDS * 1000) this.purgedAt.delete(tag);
+  }
+}
+
+/**
+ * Redis layout (all under `gateway:`): `gateway:kv:<key>` values with their TTL, `gateway:tag:<tag>`
+ * sets of keys (expiring with their longest-lived member), `gateway:purged:<tag>` purge marks.
+ */
+export class RedisCacheStore implements CacheStore {
+  /** Redis time minus local time, so purge marks from every gateway instance share one clock. */
+  private offsetMs = 0;
+  private uncertaintyMs = 1000;
+  private lastSync = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'gateway:',
+  ) {}
+
+  /** Measures the offset to Redis's clock (TIME); repeated every minute while in use. */
+  async syncClock(): Promise<void> {
+    this.lastSync = Date.now();
+    try {
+      const before = Date.now();
+      const [seconds, micros] = await this.redis.time();
+      const after = Date.now();
+      this.offsetMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (before + after) / 2;
+      this.uncertaintyMs = Math.ceil((after - before) / 2) + 2;
+    } catch {
+      // Keep the previous estimate; purge checks stay conservative through uncertaintyMs.
+    }
+  }
+
+  storeTime(localMs: number) {
+    if (Date.now() - this.lastSync > 60_000) void this.syncClock();
+    return { at: localMs + this.offsetMs, uncertaintyMs: this.uncertaintyMs };
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.redis.get(this.valueKey(key))) ?? undefined;
+  }
+
+  async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
+    const ttl = options?.ttl;
+    if (typeof ttl === 'number' && ttl > 0) await this.redis.set(this.valueKey(key), value, 'EX', Math.ceil(ttl));
+    else await this.redis.set(this.valueKey(key), value);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.redis.del(this.valueKey(key))) > 0;
+  }
+
+  async tag(key: string, tags: string[], ttlSeconds: number): Promise<void> {
+    if (tags.length === 0) return;
+    const ttl = Math.max(1, Math.ceil(ttlSeconds));
+    const pipeline = this.redis.multi();
+    for (const tag of tags) {
+      const setKey = this.tagKey(tag);
+      pipeline.sadd(setKey, key);
+      // A new set gets the entry's TTL; an existing one only ever grows to the longest member's.
+      pipeline.expire(setKey, ttl, 'NX');
+      pipeline.expire(setKey, ttl, 'GT');
+    }
+    await pipeline.exec();
+  }
+
+  async purge(tags: string[]): Promise<number> {
+    let deleted = 0;
+    const now = this.storeTime(Date.now()).at;
+    for (const tag of tags) {
+      // Mark first: a response being written concurrently sees the mark and deletes itself.
+      await this.redis.set(this.purgeKey(tag), String(Math.ceil(now)), 'EX', PURGE_MARK_TTL_SECONDS);
+      const keys = await this.redis.smembers(this.tagKey(tag));
+      if (keys.length > 0) deleted += await this.redis.del(...keys.map((key) => this.valueKey(key)));
+      await this.redis.del(this.tagKey(tag));
+    }
+    return deleted;
+  }
+
+  async lastPurgedAt(tags: string[]): Promise<number> {
+    if (tags.length === 0) return 0;
+    const marks = await this.redis.mget(...tags.map((tag) => this.purgeKey(tag)));
+    return Math.max(0, ...marks.map((mark) => (mark ? Number(mark) : 0)));
+  }
+
+  async close(): Promise<void> {
+    // The Redis connection belongs to whoever created it.
+  }
+
+  private valueKey = (key: string) => `${this.prefix}kv:${key}`;
+  private tagKey = (tag: string) => `${this.prefix}tag:${tag}`;
+  private purgeKey = (tag: string) => `${this.prefix}purged:${tag}`;
+}

@@ -1,0 +1,82 @@
+/**
+ * HTTP-level protections in front of the GraphQL endpoint: security headers, a CORS allow-list, a
+ * body size limit, a bound on batched operations, and GraphQL-shaped answers for HTTP failures.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import cors from 'cors';
+import helmet from 'helmet';
+import { httpErrorHandler, type Logger } from '@commerce/platform';
+import { limitExceeded } from './limits/query-limits.ts';
+import type { GatewayMetrics } from './observability/metrics.ts';
+
+/** The API answers JSON only: nothing may be framed, embedded or executed from its responses. */
+export const apiSecurityHeaders = (): RequestHandler =>
+  helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+
+/** Browsers may call the graph only from listed origins; requests without an Origin (apps, servers) are unaffected. */
+export const corsAllowList = (origins: string[]): RequestHandler =>
+  cors({
+    origin: (origin, callback) => callback(null, origin !== undefined && origins.includes(origin)),
+    methods: ['GET', 'POST'],
+    allowedHeaders: [
+      'content-type',
+      'authorization',
+      'apollo-require-preflight',
+      'x-apollo-operation-name',
+      'x-request-id',
+      'traceparent',
+    ],
+    exposedHeaders: ['x-request-id', 'retry-after'],
+    maxAge: 600,
+  });
+
+/**
+ * Apollo executes a JSON array body as a batch; the batch size is bounded here (0 or 1 disables
+ * batching) so one HTTP request cannot carry an unbounded number of operations past the rate limiter.
+ */
+export function batchLimit(maxBatchSize: number, metrics?: GatewayMetrics): RequestHandler {
+  return (req, res, next) => {
+    if (!Array.isArray(req.body)) return next();
+    const batching = maxBatchSize > 1;
+    if (batching && req.body.length <= maxBatchSize) return next();
+    const allowed = batching ? maxBatchSize : 1;
+    metrics?.limitRejections.inc({ limit: 'batchSize' });
+    const error = limitExceeded(
+      'batchSize',
+      allowed,
+      req.body.length,
+      !batching
+        ? 'Batched operations are not accepted'
+        : `Batch limit of ${allowed} operations exceeded, found ${req.body.length}.`,
+    );
+    const { http: _http, ...extensions } = error.extensions;
+    res
+      .status(400)
+      .json({ errors: [{ message: error.message, extensions: { ...extensions, requestId: req.context?.requestId } }] });
+  };
+}
+
+/** A body over the limit names the limit; everything else falls to the platform's shared handler. */
+export function gatewayHttpErrorHandler(logger: Logger, bodyLimitBytes: number, metrics?: GatewayMetrics): ErrorRequestHandler {
+  const shared = httpErrorHandler(logger);
+  return (error: unknown, req, res, next) => {
+    if ((error as { status?: unknown }).status === 413) {
+      metrics?.limitRejections.inc({ limit: 'bodyBytes' });
+      const rejection = limitExceeded(
+        'bodyBytes',
+        bodyLimitBytes,
+        undefined,
+        `Request body is larger than ${bodyLimitBytes} bytes`,
+      );
+      const { http: _http, ...extensions } = rejection.extensions;
+      res
+        .status(413)
+        .json({ errors: [{ message: rejection.message, extensions: { ...extensions, requestId: req.context?.requestId } }] });
+      return;
+    }
+    shared(error, req, res, next);
+  };
+}

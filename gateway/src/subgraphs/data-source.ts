@@ -1,0 +1,93 @@
+import http from 'node:http';
+import https from 'node:https';
+import nodeFetch, { type RequestInit as NodeFetchInit } from 'node-fetch';
+import { GraphQLError } from 'graphql';
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { Logger } from '@commerce/platform';
+import type { GatewayContext } from '../context.ts';
+
+export interface SubgraphClientSettings {
+  timeoutMs: number;
+  maxSockets: number;
+}
+
+/**
+ * One keep-alive connection pool per gateway for all subgraph calls, so a busy gateway reuses
+ * sockets instead of paying a TCP handshake per fetch; every call has a hard timeout.
+ */
+export function createSubgraphFetcher({ timeoutMs, maxSockets }: SubgraphClientSettings) {
+  const agentOptions = {
+    keepAlive: true,
+    keepAliveMsecs: 10_000,
+    maxSockets,
+    maxFreeSockets: Math.min(maxSockets, 16),
+    timeout: timeoutMs,
+  };
+  const httpAgent = new http.Agent(agentOptions);
+  const httpsAgent = new https.Agent(agentOptions);
+  const fetcher = (url: string, init?: NodeFetchInit) =>
+    nodeFetch(url, {
+      ...init,
+      agent: (parsed: URL) => (parsed.protocol === 'https:' ? httpsAgent : httpAgent),
+      signal: AbortSignal.timeout(timeoutMs) as NodeFetchInit['signal'],
+    });
+  return {
+    fetcher,
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+export type SubgraphFetcher = ReturnType<typeof createSubgraphFetcher>['fetcher'];
+
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+
+function unavailable(service: string, reason: string): GraphQLError {
+  return new GraphQLError(`The ${service} service is unavailable right now; try again shortly`, {
+    extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: service, reason },
+  });
+}
+
+/**
+ * Forwards the verified caller's token and the correlation ids to the subgraph, and turns transport
+ * failures (refused connection, timeout, 502/503/504) into SERVICE_UNAVAILABLE for that part of the
+ * query only — the query plan's other fetches still answer.
+ */
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    readonly serviceName: string,
+    url: string,
+    fetcher: SubgraphFetcher,
+    private readonly logger: Logger,
+  ) {
+    // The gateway honours each subgraph's Cache-Control header (its @cacheControl hints) by default.
+    super({ url, fetcher: fetcher as unknown as RemoteGraphQLDataSource['fetcher'], honorSubgraphCacheControlHeader: true });
+  }
+
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    if (!request.http) return;
+    // Only a token the gateway itself verified travels on; it reached here only if it was valid.
+    if (context.viewer && context.authorization) request.http.headers.set('authorization', context.authorization);
+    if (context.request) {
+      request.http.headers.set('x-request-id', context.request.requestId);
+      request.http.headers.set('traceparent', `00-${context.request.traceId}-${'0'.repeat(15)}1-01`);
+    }
+  }
+
+  override didEncounterError(error: Error, _fetchRequest: unknown, fetchResponse?: { status: number }): void {
+    if (fetchResponse && !UNAVAILABLE_STATUSES.has(fetchResponse.status)) throw error;
+    const reason =
+      error.name === 'AbortError' || /timeout|aborted/i.test(error.message)
+        ? 'timeout'
+        : fetchResponse
+          ? `http ${fetchResponse.status}`
+          : 'unreachable';
+    this.logger.warn(
+      { service: this.serviceName, reason, err: { name: error.name, message: error.message } },
+      'subgraph call failed',
+    );
+    throw unavailable(this.serviceName, reason);
+  }
+}
