@@ -2,9 +2,8 @@
  * The gateway end to end in embedded mode: real subgraphs (PGlite, in-process bus) behind the real
  * gateway, over HTTP. One stack for the file; extra gateways with other settings share its subgraphs.
  */
-import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Lexer, Source, TokenKind } from 'graphql';
