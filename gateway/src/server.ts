@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { operationResolutionPlugin } from './operation-resolution.ts';
 import { readFileSync } from 'node:fs';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -29,6 +30,7 @@ import { responseCachePlugin } from './cache/response-cache.ts';
 import { subscribeCachePurges, type CachePurge } from './cache/purge-on-events.ts';
 import { connectRedis } from './redis.ts';
 import { createSubgraphFetcher, SubgraphDataSource } from './subgraphs/data-source.ts';
+import { dedupeInflightQueries } from './subgraphs/inflight-dedup.ts';
 import { subgraphsReadiness, supergraphSubgraphs } from './subgraphs/readiness.ts';
 
 export type { GatewayContext };
@@ -82,11 +84,15 @@ export async function startGateway(
     store = redisStore;
   }
   const subgraphClient = createSubgraphFetcher({ timeoutMs: config.subgraphTimeoutMs, maxSockets: config.subgraphMaxSockets });
+  // Identical subgraph queries in flight at once share one call (docs/benchmarks.md).
+  const subgraphFetch = config.subgraphDedupeQueries
+    ? dedupeInflightQueries(subgraphClient.fetcher).fetcher
+    : subgraphClient.fetcher;
 
   let supergraphLoaded = false;
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new SubgraphDataSource(name, subgraphUrls[name] ?? url!, subgraphClient.fetcher, logger),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, subgraphUrls[name] ?? url!, subgraphFetch, logger),
   });
   gateway.onSchemaLoadOrUpdate(() => {
     supergraphLoaded = true;
@@ -109,6 +115,7 @@ export async function startGateway(
     // Subgraph hints decide what is cacheable here; clients get no HTTP cache headers, because only
     // the gateway's own cache can be purged when a product changes.
     ApolloServerPluginCacheControl({ calculateHttpHeaders: false }),
+    operationResolutionPlugin<GatewayContext>(),
     operationMetricsPlugin(metrics),
     rateLimitPlugin(rateLimiters, config.rateLimit, logger, metrics),
     introspectionPolicyPlugin(config.production),
