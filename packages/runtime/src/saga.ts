@@ -29,7 +29,10 @@ export async function subscribeSaga(runtime: ServiceRuntime, options: SagaSubscr
         if (error instanceof DomainError && PERMANENT_CODES.has(error.code)) {
           throw new PermanentEventError(`${event.type} ${event.id}: ${error.code} ${error.message}`, { cause: error });
         }
-        logger.warn({ eventId: event.id, type: event.type, attempt: delivery.attempt, err: (error as Error).message }, 'saga step failed; retrying');
+        logger.warn(
+          { eventId: event.id, type: event.type, attempt: delivery.attempt, err: (error as Error).message },
+          'saga step failed; retrying',
+        );
         throw error;
       }
     },

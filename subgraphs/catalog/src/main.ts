@@ -11,6 +11,7 @@ import { PrismaCatalogStore } from './adapters/prisma/prisma-catalog-store.ts';
 import { createCatalogLoaders } from './adapters/graphql/loaders.ts';
 import { resolvers, type CatalogContext } from './adapters/graphql/resolvers.ts';
 import { seedDemoCatalog } from './adapters/prisma/demo-catalog.ts';
+import { startCatalogSaga } from './adapters/events/saga-consumer.ts';
 import { reserveStock } from './application/reserve-stock.ts';
 import { releaseStock } from './application/release-stock.ts';
 import { commitStock } from './application/commit-stock.ts';
@@ -53,11 +54,14 @@ export async function startService(runtime: ServiceRuntime): Promise<CatalogServ
       return true;
     },
   });
+  // The order saga: OrderPlaced / PaymentFailed / OrderCancelled / OrderShipped move the stock.
+  const saga = await startCatalogSaga(runtime, prisma, () => relay.notify());
   return {
     ...server,
     prisma,
     stockReservations: createStockReservations(store),
     async stop() {
+      await saga.stop();
       await server.stop();
       await relay.stop();
       await prisma.$disconnect();

@@ -4,8 +4,8 @@
  * configuration chose (embedded or full mode).
  */
 import { randomUUID } from 'node:crypto';
-import { loadSubgraphSchema, runMain, startSubgraphServer, type RunningServer } from '@commerce/platform';
-import { createServiceRuntime, type ServiceRuntime } from '@commerce/runtime';
+import { env, loadSubgraphSchema, parseConfig, runMain, startSubgraphServer, type RunningServer } from '@commerce/platform';
+import { createServiceRuntime, startOutboxRelay, type ServiceRuntime } from '@commerce/runtime';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { GraphQLProductCatalog } from './adapters/catalog/graphql-product-catalog.ts';
 import { createOrdersLoaders } from './adapters/graphql/loaders.ts';
@@ -16,11 +16,15 @@ import { PrismaUnitOfWork } from './adapters/prisma/prisma-unit-of-work.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { OrdersDependencies } from './ports/orders-dependencies.ts';
 import type { ProductCatalog } from './ports/product-catalog.ts';
+import { startOrdersSaga } from './adapters/events/saga-consumer.ts';
+import { PendingOrderSweeper } from './adapters/events/pending-order-sweeper.ts';
 
 export interface OrdersService extends RunningServer {
   prisma: PrismaClient;
   /** The wired use-case dependencies (event consumers call the use cases with them). */
   deps: OrdersDependencies;
+  /** Cancels orders left PENDING longer than ORDER_PENDING_TIMEOUT_MS (tests call `sweep()` directly). */
+  sweeper: PendingOrderSweeper;
 }
 
 export function createOrdersDependencies(
@@ -42,6 +46,25 @@ export async function startService(runtime: ServiceRuntime): Promise<OrdersServi
   const prisma = new PrismaClient({ adapter: runtime.database.adapter });
   const catalog = new GraphQLProductCatalog({ url: runtime.config.subgraphUrls.catalog, logger: runtime.logger });
   const deps = createOrdersDependencies(prisma, catalog);
+  // Orders' events (OrderPlaced, OrderCancelled, ...) leave through the outbox; a commit wakes the relay.
+  const relay = startOutboxRelay(runtime, prisma);
+  const unitOfWork = deps.unitOfWork;
+  deps.unitOfWork = {
+    run: async (work) => {
+      const result = await unitOfWork.run(work);
+      relay.notify();
+      return result;
+    },
+  };
+  const saga = await startOrdersSaga(runtime, prisma, deps.clock, () => relay.notify());
+  const { ORDER_PENDING_TIMEOUT_MS: pendingTimeoutMs } = parseConfig(
+    { ORDER_PENDING_TIMEOUT_MS: env.positiveInt(60_000) },
+    runtime.env,
+  );
+  const sweeper = new PendingOrderSweeper(prisma, deps, {
+    timeoutMs: pendingTimeoutMs,
+    logger: runtime.logger.child({ component: 'pending-order-sweeper' }),
+  }).start();
   const server = await startSubgraphServer<OrdersContext>({
     name: 'orders',
     port: runtime.config.port,
@@ -61,8 +84,12 @@ export async function startService(runtime: ServiceRuntime): Promise<OrdersServi
     ...server,
     prisma,
     deps,
+    sweeper,
     async stop() {
+      await sweeper.stop();
+      await saga.stop();
       await server.stop();
+      await relay.stop();
       await prisma.$disconnect();
       await runtime.close();
     },

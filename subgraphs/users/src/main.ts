@@ -3,7 +3,7 @@
  * Prisma, security and GraphQL adapters to the ports, from a ServiceRuntime that configuration chose.
  */
 import { loadSubgraphSchema, runMain, startSubgraphServer, type RunningServer } from '@commerce/platform';
-import { createServiceRuntime, type ServiceRuntime } from '@commerce/runtime';
+import { createServiceRuntime, startOutboxRelay, type ServiceRuntime } from '@commerce/runtime';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { loadUsersSettings } from './config.ts';
 import { connectRedis, createUsersDependencies } from './wiring.ts';
@@ -20,7 +20,10 @@ export async function startService(runtime: ServiceRuntime): Promise<UsersServic
   const settings = loadUsersSettings(runtime.env);
   const prisma = new PrismaClient({ adapter: runtime.database.adapter });
   const redis = runtime.config.redisUrl ? connectRedis(runtime.config.redisUrl, runtime.logger) : undefined;
+  // UserRegistered leaves through the outbox.
+  const relay = startOutboxRelay(runtime, prisma);
   const release = async () => {
+    await relay.stop();
     redis?.disconnect();
     await prisma.$disconnect();
     await runtime.close();

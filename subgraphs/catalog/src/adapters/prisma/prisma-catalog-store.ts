@@ -286,3 +286,8 @@ function uniqueViolationAsConflict(error: unknown): unknown {
   const field = ['sku', 'slug'].find((name) => detail.includes(name));
   return conflict(field ? `${field} is already in use` : 'A unique value is already in use', field ? { field } : {});
 }
+
+/** The unit of work inside a transaction someone else opened (the saga consumer's inbox transaction). */
+export function catalogStoreWithin(tx: Tx): CatalogStore {
+  return { transaction: (work) => work(new PrismaCatalogTransaction(tx)) };
+}
