@@ -215,19 +215,23 @@ export async function seedDemoCatalog(
 ): Promise<{ seeded: boolean; products: number; categories: number; outOfStock: number }> {
   if ((await prisma.product.count()) > 0) return { seeded: false, products: 0, categories: 0, outOfStock: 0 };
   const { categories, products } = demoCatalog();
-  await prisma.$transaction(async (tx) => {
-    await tx.category.createMany({ data: categories.filter((c) => c.parentId === null) });
-    await tx.category.createMany({ data: categories.filter((c) => c.parentId !== null) });
-    await tx.product.createMany({
-      data: products.map(({ onHand: _onHand, images, attributes, ...product }) => ({
-        ...product,
-        images: images as Prisma.InputJsonValue,
-        attributes: attributes as Prisma.InputJsonValue,
-        updatedAt: product.createdAt,
-      })),
-    });
-    await tx.stock.createMany({ data: products.map((product) => ({ productId: product.id, onHand: product.onHand })) });
-  });
+  await prisma.$transaction(
+    async (tx) => {
+      await tx.category.createMany({ data: categories.filter((c) => c.parentId === null) });
+      await tx.category.createMany({ data: categories.filter((c) => c.parentId !== null) });
+      await tx.product.createMany({
+        data: products.map(({ onHand: _onHand, images, attributes, ...product }) => ({
+          ...product,
+          images: images as Prisma.InputJsonValue,
+          attributes: attributes as Prisma.InputJsonValue,
+          updatedAt: product.createdAt,
+        })),
+      });
+      await tx.stock.createMany({ data: products.map((product) => ({ productId: product.id, onHand: product.onHand })) });
+      // One-off bulk load: Prisma's 5 s default is too short on a busy machine (PGlite runs in-process).
+    },
+    { timeout: 60_000, maxWait: 60_000 },
+  );
   return {
     seeded: true,
     products: products.length,
