@@ -596,51 +596,55 @@ const hasChromium = existsSync('/usr/bin/chromium');
 const itWithChromium = hasChromium || process.env.CI === 'true' ? it : it.skip;
 
 describe(hasChromium ? 'admin playground' : 'admin playground (browser test skipped: apt-get install chromium)', () => {
-  itWithChromium('loads GraphiQL from the gateway’s own assets in headless Chromium and runs a query', async () => {
-    const base = stack.gatewayUrl.replace(/\/graphql$/, '');
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    try {
-      const page = await browser.newPage();
-      const requested: string[] = [];
-      const problems: string[] = [];
-      page.on('request', (request) => requested.push(request.url()));
-      page.on('response', (answer) => {
-        if (answer.status() >= 400) problems.push(`HTTP ${answer.status()} for ${answer.url()}`);
+  itWithChromium(
+    'loads GraphiQL from the gateway’s own assets in headless Chromium and runs a query',
+    async () => {
+      const base = stack.gatewayUrl.replace(/\/graphql$/, '');
+      const browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
-      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-      });
-      const response = await page.goto(`${base}/playground`);
-      expect(response?.status()).toBe(200);
-      expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
-      await page.waitForSelector('.graphiql-container', { timeout: 20_000 });
-      await page.click('.graphiql-execute-button');
-      await page.locator('.graphiql-response', { hasText: 'totalCount' }).waitFor({ timeout: 20_000 });
-      const shown = await page.textContent('.graphiql-response');
-      expect(shown).toContain('"products"');
-      expect(shown).not.toContain('"errors"');
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: path.join(ARTIFACTS, 'playground.png'), fullPage: true });
-      // Works offline: nothing was fetched from anywhere but the gateway itself.
-      expect(requested.filter((url) => !url.startsWith(base))).toEqual([]);
-      expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
-    }
-  }, 60_000);
+      try {
+        const page = await browser.newPage();
+        const requested: string[] = [];
+        const problems: string[] = [];
+        page.on('request', (request) => requested.push(request.url()));
+        page.on('response', (answer) => {
+          if (answer.status() >= 400) problems.push(`HTTP ${answer.status()} for ${answer.url()}`);
+        });
+        page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+        page.on('console', (message) => {
+          if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+        });
+        const response = await page.goto(`${base}/playground`);
+        expect(response?.status()).toBe(200);
+        expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+        await page.waitForSelector('.graphiql-container', { timeout: 20_000 });
+        await page.click('.graphiql-execute-button');
+        await page.locator('.graphiql-response', { hasText: 'totalCount' }).waitFor({ timeout: 20_000 });
+        const shown = await page.textContent('.graphiql-response');
+        expect(shown).toContain('"products"');
+        expect(shown).not.toContain('"errors"');
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: path.join(ARTIFACTS, 'playground.png'), fullPage: true });
+        // Works offline: nothing was fetched from anywhere but the gateway itself.
+        expect(requested.filter((url) => !url.startsWith(base))).toEqual([]);
+        expect(problems).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+    60_000,
+  );
 });
 
 describe('GraphQL over HTTP conformance', () => {

@@ -89,7 +89,14 @@ export function httpErrorHandler(logger: Logger): ErrorRequestHandler {
       status === 413 ? 'Request body is too large' : clientError ? 'Malformed request body' : 'Internal server error';
     res
       .status(clientError ? status : 500)
-      .json({ errors: [{ message, extensions: { code: clientError ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR', requestId: req.context?.requestId } }] });
+      .json({
+        errors: [
+          {
+            message,
+            extensions: { code: clientError ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR', requestId: req.context?.requestId },
+          },
+        ],
+      });
   };
 }
 

@@ -99,7 +99,9 @@ describe('subgraph server bootstrap', () => {
     expect(response.status).toBe(400);
     expect(response.body.errors[0].extensions.code).toBe('BAD_REQUEST');
     expect(response.text).not.toMatch(/at .*\.js|SyntaxError/);
-    const huge = await request(base).post('/graphql').send({ query: `{ hello }`, padding: 'x'.repeat(2_000_000) });
+    const huge = await request(base)
+      .post('/graphql')
+      .send({ query: `{ hello }`, padding: 'x'.repeat(2_000_000) });
     expect(huge.status).toBe(413);
     expect(huge.body.errors[0].extensions.code).toBe('BAD_REQUEST');
     await request(base).get('/health').expect(200);
