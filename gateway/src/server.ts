@@ -10,7 +10,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import { ErrorsAreMissesCache } from '@apollo/utils.keyvaluecache';
-import { createHttpApp, listen, type Logger } from '@commerce/platform';
+import { createHttpApp, listen, rejectNulCharactersPlugin, type Logger } from '@commerce/platform';
 import { KafkaEventBus, type EventSubscriber, type Subscription } from '@commerce/events';
 import { loadJwtKeys } from '@commerce/runtime/keys';
 import type { ServiceName } from '@commerce/runtime/services';
@@ -116,6 +116,7 @@ export async function startGateway(
     // the gateway's own cache can be purged when a product changes.
     ApolloServerPluginCacheControl({ calculateHttpHeaders: false }),
     operationResolutionPlugin<GatewayContext>(),
+    rejectNulCharactersPlugin<GatewayContext>(),
     operationMetricsPlugin(metrics),
     rateLimitPlugin(rateLimiters, config.rateLimit, logger, metrics),
     introspectionPolicyPlugin(config.production),

@@ -87,16 +87,14 @@ export function httpErrorHandler(logger: Logger): ErrorRequestHandler {
     if (!clientError) logger.error({ err: errorSummary(error) }, 'unhandled HTTP error');
     const message =
       status === 413 ? 'Request body is too large' : clientError ? 'Malformed request body' : 'Internal server error';
-    res
-      .status(clientError ? status : 500)
-      .json({
-        errors: [
-          {
-            message,
-            extensions: { code: clientError ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR', requestId: req.context?.requestId },
-          },
-        ],
-      });
+    res.status(clientError ? status : 500).json({
+      errors: [
+        {
+          message,
+          extensions: { code: clientError ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR', requestId: req.context?.requestId },
+        },
+      ],
+    });
   };
 }
 

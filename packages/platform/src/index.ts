@@ -11,3 +11,4 @@ export * from './pagination.ts';
 export * from './subgraph-schema.ts';
 export * from './jwt.ts';
 export * from './rate-limit.ts';
+export * from './nul-characters.ts';

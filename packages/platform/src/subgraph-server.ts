@@ -6,6 +6,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
 import type { Logger } from './logger.ts';
+import { rejectNulCharactersPlugin } from './nul-characters.ts';
 import { createHttpApp, errorSummary, httpErrorHandler, listen } from './http.ts';
 import { createErrorFormatter, DomainError, findDomainError } from './errors.ts';
 import { GraphQLError } from 'graphql';
@@ -73,6 +74,7 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
       ApolloServerPluginLandingPageDisabled(),
       // Inline traces are for Apollo Studio; we export OpenTelemetry traces instead.
       ApolloServerPluginInlineTraceDisabled(),
+      rejectNulCharactersPlugin<Context>(),
       errorMetricsPlugin<Context>(metrics),
       ...(options.plugins ?? []),
     ],

@@ -62,7 +62,7 @@ export class FakePaymentProvider implements PaymentProvider {
   constructor(private readonly clock: () => Date = () => new Date()) {}
 
   async describePaymentMethod(token: string): Promise<CardDetails | null> {
-    const card = FAKE_TEST_CARDS[token];
+    const card = testCard(token);
     if (!card) return null;
     return { brand: card.brand, last4: card.last4, expMonth: 12, expYear: this.clock().getUTCFullYear() + 3 };
   }
@@ -74,7 +74,7 @@ export class FakePaymentProvider implements PaymentProvider {
     const earlier = this.charges.get(request.idempotencyKey);
     if (earlier) return this.replay(earlier, fingerprint);
 
-    const card = FAKE_TEST_CARDS[request.paymentToken];
+    const card = testCard(request.paymentToken);
     if (!card)
       return this.remember(this.charges, request.idempotencyKey, fingerprint, this.decline('invalid_token', 'No such token'));
     switch (card.behaviour) {
@@ -205,4 +205,9 @@ function waitForever(signal: AbortSignal | undefined): Promise<never> {
     if (signal.aborted) abort();
     else signal.addEventListener('abort', abort, { once: true });
   });
+}
+
+/** Own keys only: a token such as `__proto__` or `constructor` must not find Object.prototype's members. */
+function testCard(token: string): TestCard | undefined {
+  return Object.hasOwn(FAKE_TEST_CARDS, token) ? FAKE_TEST_CARDS[token] : undefined;
 }
