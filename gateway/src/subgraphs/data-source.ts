@@ -70,6 +70,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (!request.http) return;
     // Only a token the gateway itself verified travels on; it reached here only if it was valid.
     if (context.viewer && context.authorization) request.http.headers.set('authorization', context.authorization);
+    // The client's address as the gateway saw it (replacing whatever the caller claimed), so the users
+    // service can throttle failed logins per client rather than per gateway.
+    if (context.clientIp) request.http.headers.set('x-forwarded-for', context.clientIp);
     if (context.request) {
       request.http.headers.set('x-request-id', context.request.requestId);
       request.http.headers.set('traceparent', `00-${context.request.traceId}-${'0'.repeat(15)}1-01`);

@@ -12,7 +12,7 @@ import { Headers, Response, type RequestInit } from 'node-fetch';
 import type { SubgraphFetcher } from './data-source.ts';
 
 /** Per-request ids: the shared call carries the first caller's. */
-const HEADERS_NOT_IN_KEY = new Set(['x-request-id', 'traceparent']);
+const HEADERS_NOT_IN_KEY = new Set(['x-request-id', 'traceparent', 'x-forwarded-for']);
 /** A query document as the gateway's planner sends it: `query …` or the `{ … }` shorthand. */
 const QUERY_BODY = /^\{"query":"(query\b|\{)/;
 
