@@ -29,7 +29,7 @@ describeWithServers(['TEST_DATABASE_URL', 'TEST_KAFKA_BROKERS'], 'saga races (Po
         GATEWAY_RATE_LIMIT_SENSITIVE_POINTS: '100000',
       },
     });
-  }, 180_000);
+  }, 300_000);
   afterAll(() => stack?.stop(), 60_000);
 
   const charges = () => (stack.services.billing as unknown as BillingProbe).fakeProvider!.chargeCount;
@@ -83,11 +83,11 @@ describeWithServers(['TEST_DATABASE_URL', 'TEST_KAFKA_BROKERS'], 'saga races (Po
     );
     expect(stock.product.stock).toEqual({ available: 0, onHand: UNITS, reserved: UNITS });
     // Charges settle after confirmation is visible; give the provider's count a moment to stop moving.
-    await waitFor(async () => (charges() - chargesBefore >= UNITS ? true : undefined), 'the charges');
+    await waitFor(async () => (charges() - chargesBefore >= UNITS ? true : undefined), 'the charges', 60_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(charges() - chargesBefore).toBe(UNITS);
     expect(settled.filter((order) => order.status === 'CONFIRMED').every((order) => order.paymentId)).toBe(true);
-  }, 180_000);
+  }, 300_000);
 
   it('answers 10 racing retries of one checkout with one order', async () => {
     const productId = await productWithStock(10);

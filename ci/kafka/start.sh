@@ -64,19 +64,8 @@ if command -v flock >/dev/null; then
   exec 9>"$RUN/start.lock"
   flock -w "$((TIMEOUT + 120))" 9 || fail "timed out waiting for another start.sh (lock $RUN/start.lock)"
 fi
-if port_open "$HOST" "$PORT"; then
-  if pid="$(our_pid)"; then
-    log "broker already running on $HOST:$PORT (pid $pid, log $LOG)"
-  else
-    log "something is already answering on $HOST:$PORT (not started by this script); leaving it alone"
-  fi
-  exit 0
-fi
-
-command -v java >/dev/null || fail "java not found on PATH (need Java 11+; 17 recommended)"
-mkdir -p "$DATA"
-
-# --- 1. Fetch jars (once) ------------------------------------------------------
+# --- 1. Fetch jars (once; also when a broker is already up, so tools and tests that
+#         run their own broker from these jars find them) -------------------------
 if ! compgen -G "$LIB/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null ||
    ! compgen -G "$LIB/kafka-tools-$KAFKA_VERSION.jar" >/dev/null; then
   command -v mvn >/dev/null || fail "mvn not found on PATH (needed once to fetch Kafka jars)"
@@ -94,6 +83,18 @@ if ! compgen -G "$LIB/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null ||
   mv -f "$partial"/kafka_2.13-*.jar "$LIB/"
   rm -rf "$partial" "$RUN/mvn.log"
 fi
+
+if port_open "$HOST" "$PORT"; then
+  if pid="$(our_pid)"; then
+    log "broker already running on $HOST:$PORT (pid $pid, log $LOG)"
+  else
+    log "something is already answering on $HOST:$PORT (not started by this script); leaving it alone"
+  fi
+  exit 0
+fi
+
+command -v java >/dev/null || fail "java not found on PATH (need Java 11+; 17 recommended)"
+mkdir -p "$DATA"
 
 # --- 2. Config ----------------------------------------------------------------
 cat >"$RUN/server.properties" <<EOF

@@ -144,6 +144,7 @@ export class Owner {
       );
       if (data.order.status === 'PENDING') return undefined;
       return { status: data.order.status, paymentId: data.order.payment?.id };
-    }, `order ${orderId} to leave PENDING`);
+      // Generous: fresh consumer groups on new (prefixed) topics join slowly on a busy CI machine.
+    }, `order ${orderId} to leave PENDING`, 90_000);
   }
 }
