@@ -135,16 +135,20 @@ export class Owner {
 
   /** Waits for the saga to settle the order; returns its status and payment id. */
   async settled(orderId: string): Promise<{ status: string; paymentId: string | undefined }> {
-    return waitFor(async () => {
-      const data = await must<{ order: { status: string; payment: { id: string } | null } }>(
-        this.stack,
-        'query ($id: ID!) { order(id: $id) { status payment { id } } }',
-        { id: orderId },
-        this.customer.token,
-      );
-      if (data.order.status === 'PENDING') return undefined;
-      return { status: data.order.status, paymentId: data.order.payment?.id };
-      // Generous: fresh consumer groups on new (prefixed) topics join slowly on a busy CI machine.
-    }, `order ${orderId} to leave PENDING`, 90_000);
+    return waitFor(
+      async () => {
+        const data = await must<{ order: { status: string; payment: { id: string } | null } }>(
+          this.stack,
+          'query ($id: ID!) { order(id: $id) { status payment { id } } }',
+          { id: orderId },
+          this.customer.token,
+        );
+        if (data.order.status === 'PENDING') return undefined;
+        return { status: data.order.status, paymentId: data.order.payment?.id };
+        // Generous: fresh consumer groups on new (prefixed) topics join slowly on a busy CI machine.
+      },
+      `order ${orderId} to leave PENDING`,
+      90_000,
+    );
   }
 }
