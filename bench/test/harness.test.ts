@@ -1,0 +1,184 @@
+// The benchmark harness's own arithmetic and plumbing (not timings: benchmarks assert nothing about time).
+import { readFileSync } from 'node:fs';
+import { percentile } from '../src/load/load-spec.ts';
+import { cpuMillis } from '../src/load/run-load.ts';
+import { summarize } from '../src/profile.ts';
+import { evaluateTargets, renderMarkdown, type RunResults } from '../src/report.ts';
+import { SUPERGRAPH_FILE, pointSupergraphAt } from '../src/stack/stack.ts';
+import type { Measurement } from '../src/load/run-load.ts';
+
+describe('percentile (nearest rank)', () => {
+  it('picks the value at or above the rank', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(values, 50)).toBe(50);
+    expect(percentile(values, 95)).toBe(95);
+    expect(percentile(values, 99)).toBe(99);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([1, 2, 3], 0)).toBe(1);
+    expect(percentile([], 50)).toBeNaN();
+  });
+});
+
+describe('the supergraph Hive Gateway serves', () => {
+  it('is the composed file with only the subgraph URLs changed', () => {
+    const original = readFileSync(SUPERGRAPH_FILE, 'utf8');
+    const urls = {
+      catalog: 'http://127.0.0.1:1001/graphql',
+      users: 'http://127.0.0.1:1002/graphql',
+      orders: 'http://127.0.0.1:1003/graphql',
+      billing: 'http://127.0.0.1:1004/graphql',
+    };
+    const pointed = pointSupergraphAt(original, urls);
+    for (const [name, url] of Object.entries(urls)) expect(pointed).toContain(`@join__graph(name: "${name}", url: "${url}")`);
+    const withoutUrls = (sdl: string) => sdl.replace(/url: "[^"]*"/g, 'url: ""');
+    expect(withoutUrls(pointed)).toBe(withoutUrls(original));
+  });
+});
+
+describe('CPU time from /proc', () => {
+  it('grows while this process works', () => {
+    const before = cpuMillis(process.pid);
+    expect(Number.isFinite(before)).toBe(true);
+    // Work until the clock-tick-grained counter moves (bounded, in case the machine is very busy).
+    const deadline = performance.now() + 5000;
+    let spin = 0;
+    do {
+      for (let i = 0; i < 100_000; i++) spin += Math.sqrt(i);
+    } while (cpuMillis(process.pid) <= before && performance.now() < deadline);
+    expect(spin).toBeGreaterThan(0);
+    expect(cpuMillis(process.pid)).toBeGreaterThan(before);
+  });
+
+  it('is NaN for a process that does not exist', () => {
+    expect(cpuMillis(2 ** 30)).toBeNaN();
+  });
+});
+
+describe('CPU profile summary', () => {
+  it('attributes self time to packages and functions', () => {
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, children: [2, 3, 4] },
+        {
+          id: 2,
+          callFrame: {
+            functionName: 'applySelectionSet',
+            url: 'file:///x/node_modules/@apollo/gateway/dist/a.js',
+            lineNumber: 9,
+          },
+        },
+        { id: 3, callFrame: { functionName: '(idle)', url: '', lineNumber: -1 } },
+        { id: 4, callFrame: { functionName: 'writev', url: 'node:net', lineNumber: 1 } },
+      ],
+      samples: [2, 2, 3, 4],
+      timeDeltas: [500, 1500, 1000, 1000],
+      startTime: 0,
+      endTime: 4000,
+    };
+    const text = summarize('test', profile).join('\n');
+    expect(text).toContain('| 50.0% | @apollo/gateway |');
+    expect(text).toContain('| 25.0% | node: internals |');
+    expect(text).toContain('| 50.0% | applySelectionSet @apollo/gateway/dist/a.js:10 |');
+    expect(text).toContain('idle 25.0%');
+  });
+});
+
+describe('targets', () => {
+  const measurement = (requestsPerSecond: number, cpu = 1): Measurement => ({
+    label: 'x',
+    requests: 100,
+    succeeded: 100,
+    errors: 0,
+    errorBreakdown: { connection: 0, timeouts: 0, non2xx: 0, notGraphQLSuccess: 0 },
+    durationSeconds: 10,
+    requestsPerSecond,
+    latencyMs: { p50: 1, p95: 2, p99: 3, max: 4 },
+    connections: 1,
+    sentIncludingWarmup: 120,
+    loadAverage: { before: 1, after: 1 },
+    cpuMsPerRequest: { server: cpu, subgraphs: cpu },
+  });
+  const comparison = (rps: number) => ({ rounds: [measurement(rps)], requestsPerSecond: rps, serverCpuMsPerRequest: 1 });
+  const base = {
+    meta: {
+      date: '2026-01-01T00:00:00.000Z',
+      cores: 2,
+      cpuModel: 'cpu',
+      memoryGiB: 1,
+      node: '20',
+      platform: 'linux',
+      loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
+      settings: { connections: 1, warmupSeconds: 1, durationSeconds: 1, rounds: 1, pageSize: 50 },
+      gatewayEnv: {},
+      command: 'npm run bench',
+      durationSeconds: 1,
+    },
+    skipped: {},
+  };
+
+  it('compares ours with the peer and the cache hit with the ceiling', () => {
+    const targets = evaluateTargets({
+      ...base,
+      gateway: {
+        storefrontOurs: comparison(300),
+        storefrontHive: comparison(200),
+        cacheHit: comparison(790),
+        ceiling: comparison(1000),
+      },
+    });
+    expect(targets.map((t) => [t.measured, t.met])).toEqual([
+      ['1.50×', true],
+      ['79%', false],
+    ]);
+  });
+
+  it('requires the same statement count for every page size', () => {
+    const met = (perRequest: number[][]) =>
+      evaluateTargets({
+        ...base,
+        batching: {
+          database: 'pglite',
+          counts: perRequest.map((values, i) => ({
+            kind: 'storefront page',
+            size: [10, 50, 100][i]!,
+            perRequest: values,
+            statements: [],
+          })),
+        },
+      })[0]!.met;
+    // prettier-ignore
+    expect(met([[3, 3], [3, 3], [3, 3]])).toBe(true);
+    // prettier-ignore
+    expect(met([[3, 3], [3, 3], [4, 3]])).toBe(false);
+  });
+
+  it('judges checkout only on Kafka, on both throughput and p99', () => {
+    const checkout = (kafka: boolean, confirmedPerSecond: number, p99: number) => ({
+      mode: kafka ? 'Kafka + PostgreSQL' : 'embedded',
+      kafka,
+      placed: 1,
+      confirmed: 1,
+      cancelled: 0,
+      unsettled: 0,
+      checkoutErrors: 0,
+      errorMessages: {},
+      confirmedPerSecond,
+      latencyMs: { p50: 1, p95: 1, p99 },
+      checkoutMutationMs: { p50: 1, p99: 1 },
+      loadAverage: { before: 1, after: 1 },
+      cpuMsPerOrder: {},
+    });
+    const targets = evaluateTargets({ ...base, checkout: [checkout(false, 500, 10), checkout(true, 120, 1001)] });
+    expect(targets).toHaveLength(1);
+    expect(targets[0]!.met).toBe(false);
+  });
+
+  it('renders a busy machine as a warning next to the figures', () => {
+    const results: RunResults = {
+      ...base,
+      meta: { ...base.meta, loadAverage: { start: [9, 9, 9], end: [9, 9, 9] } },
+      targets: [],
+    };
+    expect(renderMarkdown(results)).toContain('the machine was busy');
+  });
+});
