@@ -22,6 +22,7 @@ import { DEFAULT_PAGE_LIMITS } from '@commerce/platform';
 import type { QueryLimits } from '../config.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+import { rememberCosts } from './cost-memo.ts';
 
 export const QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX';
 
@@ -106,19 +107,16 @@ export function listAwareEstimator(defaultListSize: number, maxPageSize = DEFAUL
 
 export function queryCostPlugin(limits: QueryLimits, metrics?: GatewayMetrics): ApolloServerPlugin<GatewayContext> {
   const estimator = listAwareEstimator(limits.defaultListSize);
+  const costOf = rememberCosts((schema, query, variables, operationName) =>
+    getComplexity({ schema, query, variables, operationName, estimators: [estimator] }),
+  );
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request, operationName }) {
           let cost: number;
           try {
-            cost = getComplexity({
-              schema,
-              query: document,
-              variables: request.variables ?? {},
-              operationName: operationName ?? undefined,
-              estimators: [estimator],
-            });
+            cost = costOf(schema, document, request.variables ?? {}, operationName ?? undefined);
           } catch {
             // Bad variables fail later with a proper coercion error; nothing is executed for them.
             return;

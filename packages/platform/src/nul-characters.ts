@@ -7,7 +7,18 @@ function containsNul(value: unknown, depth = 0): boolean {
   return Object.values(value as Record<string, unknown>).some((inner) => containsNul(inner, depth + 1));
 }
 
+// Parsed documents are immutable and reused for every repeat of a query: scan each one once.
+const nulInDocument = new WeakMap<DocumentNode, boolean>();
+
 function documentContainsNul(document: DocumentNode): boolean {
+  const known = nulInDocument.get(document);
+  if (known !== undefined) return known;
+  const found = scanForNul(document);
+  nulInDocument.set(document, found);
+  return found;
+}
+
+function scanForNul(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     [Kind.STRING]: (node) => {
