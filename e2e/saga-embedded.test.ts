@@ -4,13 +4,11 @@
  */
 import { jest } from '@jest/globals';
 import { startTestStack, type TestStack } from '@commerce/testkit';
-import { randomUUID } from 'node:crypto';
 import type { OrdersService } from '../subgraphs/orders/src/main.ts';
 import type { CatalogService } from '../subgraphs/catalog/src/main.ts';
 import type { BillingService } from '../subgraphs/billing/src/main.ts';
-import { newOrder, systemActor } from '../subgraphs/orders/src/domain/order.ts';
 import { sagaPathTests } from './saga-scenarios.ts';
-import { newShopper, stockedProducts, viewOrder, waitForOrder } from './saga-support.ts';
+import { viewOrder, waitForOrder, insertUnannouncedOrder } from './saga-support.ts';
 
 jest.setTimeout(60_000);
 
@@ -28,19 +26,7 @@ describe('order saga (embedded, in-process bus)', () => {
   it('a stuck PENDING order is cancelled by the sweeper with compensation: stock released, a late capture refunded', async () => {
     const orders = stack.services.orders as unknown as OrdersService;
     const catalog = stack.services.catalog as unknown as CatalogService;
-    const shopper = await newShopper(stack.query, 'tok_visa');
-    const [productId] = await stockedProducts(stack.query, 1);
-    // Placed two minutes ago and never announced (as if its OrderPlaced were lost): nobody will answer it.
-    const stuck = newOrder({
-      id: randomUUID(),
-      userId: shopper.userId,
-      lines: [{ productId: productId!, quantity: 1 }],
-      paymentMethodId: shopper.paymentMethodId,
-      shippingAddressId: shopper.addressId,
-      actor: systemActor('test'),
-      at: new Date(Date.now() - 120_000),
-    });
-    await orders.deps.unitOfWork.run((tx) => tx.orders.insert(stuck));
+    const { shopper, order: stuck } = await insertUnannouncedOrder(stack, 120_000);
 
     expect(await orders.sweeper.sweep()).toEqual([stuck.id]);
     expect((await viewOrder(stack.query, shopper, stuck.id)).status).toBe('CANCELLED');

@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { bearer, type TestStack } from '@commerce/testkit';
+import type { OrdersService } from '../subgraphs/orders/src/main.ts';
+import { newOrder, systemActor, type NewOrder } from '../subgraphs/orders/src/domain/order.ts';
 
 export const ADMIN = { authorization: bearer(randomUUID(), 'ADMIN') };
 
@@ -162,4 +164,25 @@ export async function cancelAsCustomer(query: Query, shopper: Shopper, orderId: 
     { id: orderId },
     shopper.headers,
   );
+}
+
+/**
+ * A shopper's PENDING order written `ageMs` ago straight into the orders store and never announced (as if
+ * its OrderPlaced were lost): nothing in the saga will ever answer it.
+ */
+export async function insertUnannouncedOrder(stack: TestStack, ageMs: number): Promise<{ shopper: Shopper; order: NewOrder }> {
+  const orders = stack.services.orders as unknown as OrdersService;
+  const shopper = await newShopper(stack.query, 'tok_visa');
+  const [productId] = await stockedProducts(stack.query, 1);
+  const order = newOrder({
+    id: randomUUID(),
+    userId: shopper.userId,
+    lines: [{ productId: productId!, quantity: 1 }],
+    paymentMethodId: shopper.paymentMethodId,
+    shippingAddressId: shopper.addressId,
+    actor: systemActor('test'),
+    at: new Date(Date.now() - ageMs),
+  });
+  await orders.deps.unitOfWork.run((tx) => tx.orders.insert(order));
+  return { shopper, order };
 }

@@ -34,6 +34,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       GATEWAY_REDIS_PREFIX: z.string().min(1).default('gateway:'),
       KAFKA_BROKERS: z.string().optional(),
       KAFKA_CLIENT_ID: z.string().default('commerce-graph'),
+      KAFKA_TOPIC_PREFIX: z.string().default(''),
       JWT_ISSUER: z.string().min(1).default('commerce-graph'),
       JWT_AUDIENCE: z.string().min(1).default('commerce-graph'),
       JWT_PRIVATE_KEY: z.string().optional(),
@@ -56,6 +57,8 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       GATEWAY_RATE_LIMIT_SENSITIVE_FIELDS: commaList('login,register,refreshToken,checkout'),
       GATEWAY_RESPONSE_CACHE: env.bool(true),
       GATEWAY_CACHE_MEMORY_MAX_BYTES: env.positiveInt(64 * 1024 * 1024),
+      GATEWAY_CACHE_HIT_PATH: env.bool(true),
+      GATEWAY_CACHE_HIT_PATH_MAX_BYTES: env.positiveInt(32 * 1024 * 1024),
       GATEWAY_APQ: env.bool(true),
       GATEWAY_APQ_TTL_SECONDS: env.positiveInt(7 * 24 * 3600),
       GATEWAY_SAFELIST_FILE: z.string().optional(),
@@ -98,6 +101,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
         .map((broker) => broker.trim())
         .filter(Boolean) ?? [],
     kafkaClientId: parsed.KAFKA_CLIENT_ID,
+    kafkaTopicPrefix: parsed.KAFKA_TOPIC_PREFIX,
     jwt,
     http: {
       corsOrigins: parsed.GATEWAY_CORS_ORIGINS,
@@ -122,6 +126,8 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
     cache: {
       responseCache: parsed.GATEWAY_RESPONSE_CACHE,
       memoryMaxBytes: parsed.GATEWAY_CACHE_MEMORY_MAX_BYTES,
+      hitPath: parsed.GATEWAY_CACHE_HIT_PATH,
+      hitPathMaxBytes: parsed.GATEWAY_CACHE_HIT_PATH_MAX_BYTES,
       eventsGroupId: parsed.GATEWAY_EVENTS_GROUP_ID,
     },
     persistedQueries: {

@@ -1,6 +1,7 @@
 import type { Authenticator, RequestContext, Viewer } from '@commerce/platform';
 import { authenticateOrThrow } from '@commerce/platform';
 import type { Request } from 'express';
+import { ticketOf, type HitPathTicket } from './cache/hit-path.ts';
 
 /** What every gateway plugin and data source knows about the request. */
 export interface GatewayContext {
@@ -12,6 +13,8 @@ export interface GatewayContext {
   clientIp: string;
   /** When the gateway received the request; the response cache refuses to store data older than a purge. */
   receivedAt: number;
+  /** Set when the cache hit path may keep a copy of this answer (`cache/hit-path.ts`). */
+  hitPathTicket?: HitPathTicket;
 }
 
 /**
@@ -28,6 +31,7 @@ export function createContextFactory(authenticate: Authenticator) {
       authorization: viewer ? authorization : undefined,
       clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
       receivedAt: Date.now(),
+      hitPathTicket: ticketOf(req),
     };
   };
 }

@@ -10,8 +10,25 @@ import { ApolloGateway } from '@apollo/gateway';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import { ErrorsAreMissesCache } from '@apollo/utils.keyvaluecache';
-import { createHttpApp, listen, rejectNulCharactersPlugin, type Logger } from '@commerce/platform';
-import { KafkaEventBus, type EventSubscriber, type Subscription } from '@commerce/events';
+import {
+  createHttpApp,
+  graphqlOperationSpanPlugin,
+  httpServerSpan,
+  listen,
+  rejectNulCharactersPlugin,
+  type Logger,
+} from '@commerce/platform';
+import {
+  InProcessEventBus,
+  KafkaConsumerLag,
+  KafkaEventBus,
+  withTopicPrefix,
+  TOPICS,
+  inProcessConsumerLag,
+  registerConsumerLagMetrics,
+  type EventSubscriber,
+  type Subscription,
+} from '@commerce/events';
 import { loadJwtKeys } from '@commerce/runtime/keys';
 import type { ServiceName } from '@commerce/runtime/services';
 import type { GatewayConfig } from './config.ts';
@@ -22,11 +39,12 @@ import { apiSecurityHeaders, batchLimit, corsAllowList, gatewayHttpErrorHandler 
 import { introspectionPolicyPlugin } from './introspection.ts';
 import { parseOptionsFor, queryCostPlugin, queryLimitValidationRules } from './limits/query-limits.ts';
 import { createRateLimiters, rateLimitPlugin } from './limits/rate-limit.ts';
-import { createGatewayMetrics, operationMetricsPlugin, type GatewayMetrics } from './observability/metrics.ts';
+import { createGatewayMetrics, operationLabeler, operationMetricsPlugin, type GatewayMetrics } from './observability/metrics.ts';
 import { loadSafelist, persistedQueryCache, safelistPlugin } from './persisted-queries.ts';
 import { mountPlayground } from './playground/routes.ts';
 import { MemoryCacheStore, RedisCacheStore, type CacheStore } from './cache/store.ts';
 import { responseCachePlugin } from './cache/response-cache.ts';
+import { createHitPath, type HitPath } from './cache/hit-path.ts';
 import { subscribeCachePurges, type CachePurge } from './cache/purge-on-events.ts';
 import { connectRedis } from './redis.ts';
 import { createSubgraphFetcher, SubgraphDataSource } from './subgraphs/data-source.ts';
@@ -53,6 +71,8 @@ export interface RunningGateway {
   port: number;
   metrics: GatewayMetrics;
   cache: CacheStore;
+  /** The cache hit path in front of Express (GATEWAY_CACHE_HIT_PATH); absent when it is off. */
+  hitPath?: Pick<HitPath, 'stats' | 'clear'>;
   /** Calls `listener` after every cache purge an event caused; returns the unsubscribe function. */
   onCachePurge(listener: (purge: CachePurge) => void): () => void;
   stop(): Promise<void>;
@@ -104,25 +124,45 @@ export async function startGateway(
   });
 
   const app = createHttpApp({ logger, metrics, ready: async () => supergraphLoaded && (await subgraphsAnswer()) });
-  const httpServer = http.createServer(app);
+  // Requests go to Express, or first to the cache hit path once it is set up (below).
+  let handleRequest: http.RequestListener = app;
+  const httpServer = http.createServer((req, res) => handleRequest(req, res));
   httpServer.keepAliveTimeout = 65_000;
 
   const rateLimiters = createRateLimiters(config.rateLimit, redis, config.redisKeyPrefix);
+  const operationLabel = operationLabeler();
+  const hitPath =
+    config.cache.responseCache && config.cache.hitPath
+      ? createHitPath({
+          app,
+          store,
+          limiter: rateLimiters.general,
+          leaseRateLimitPoints: !!redis,
+          bodyLimitBytes: config.http.bodyLimitBytes,
+          maxBytes: config.cache.hitPathMaxBytes,
+          metrics,
+          logger,
+          operationLabel,
+          sensitiveFields: config.rateLimit.sensitiveFields,
+        })
+      : undefined;
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 10_000 }),
     ApolloServerPluginLandingPageDisabled(),
     ApolloServerPluginInlineTraceDisabled(),
+    graphqlOperationSpanPlugin<GatewayContext>(), // names the operation on the request's span
     // Subgraph hints decide what is cacheable here; clients get no HTTP cache headers, because only
     // the gateway's own cache can be purged when a product changes.
     ApolloServerPluginCacheControl({ calculateHttpHeaders: false }),
     operationResolutionPlugin<GatewayContext>(),
     rejectNulCharactersPlugin<GatewayContext>(),
-    operationMetricsPlugin(metrics),
+    operationMetricsPlugin(metrics, operationLabel),
     rateLimitPlugin(rateLimiters, config.rateLimit, logger, metrics),
     introspectionPolicyPlugin(config.production),
     queryCostPlugin(config.limits, metrics),
     ...(safelist ? [safelistPlugin(safelist)] : []),
     ...(config.cache.responseCache ? [responseCachePlugin(store, logger)] : []),
+    ...(hitPath ? [hitPath.plugin] : []),
   ];
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -151,7 +191,8 @@ export async function startGateway(
     !dependencies.bus && config.kafkaBrokers.length > 0
       ? new KafkaEventBus({ brokers: config.kafkaBrokers, clientId: `${config.kafkaClientId}-gateway`, logger })
       : undefined;
-  const subscriber = dependencies.bus ?? kafka;
+  // The same prefix the subgraphs put on their topics (and the purge group), so prefixed stacks stay apart.
+  const subscriber = dependencies.bus ?? (kafka && withTopicPrefix(kafka, config.kafkaTopicPrefix));
   let purgeSubscription: Subscription | undefined;
   const purgeListeners = new Set<(purge: CachePurge) => void>();
   try {
@@ -174,16 +215,37 @@ export async function startGateway(
     throw error;
   }
 
+  // Lag and dead-letter depth of the cache-purge group, as the subgraphs report theirs (docs/operations.md).
+  const purgeLag = !purgeSubscription
+    ? undefined
+    : kafka
+      ? new KafkaConsumerLag({ brokers: config.kafkaBrokers, clientId: `${config.kafkaClientId}-gateway-lag` })
+      : subscriber instanceof InProcessEventBus
+        ? inProcessConsumerLag(subscriber)
+        : undefined;
+  const stopPurgeLag = purgeLag
+    ? registerConsumerLagMetrics(metrics.registry, {
+        source: purgeLag,
+        groups: () =>
+          new Map([[`${config.kafkaTopicPrefix}${config.cache.eventsGroupId}`, [`${config.kafkaTopicPrefix}${TOPICS.catalog}`]]]),
+        logger: logger.child({ component: 'consumer-lag' }),
+      })
+    : undefined;
+
   app.use(apiSecurityHeaders());
   if (config.playground) mountPlayground(app);
   app.use(
     '/graphql',
+    httpServerSpan('gateway'), // the root of a client request's trace (or the caller's child)
     corsAllowList(config.http.corsOrigins),
-    express.json({ limit: config.http.bodyLimitBytes }),
+    hitPath
+      ? hitPath.jsonBody(express.json({ limit: config.http.bodyLimitBytes }))
+      : express.json({ limit: config.http.bodyLimitBytes }),
     batchLimit(config.http.maxBatchSize, metrics),
     expressMiddleware(apollo, { context: createContextFactory(jwt.authenticate) }),
   );
   app.use(gatewayHttpErrorHandler(logger, config.http.bodyLimitBytes, metrics));
+  if (hitPath) handleRequest = hitPath.listener;
 
   const port = await listen(httpServer, config.port, config.host);
   const url = `http://localhost:${port}/graphql`;
@@ -193,12 +255,14 @@ export async function startGateway(
     port,
     metrics,
     cache: store,
+    hitPath: hitPath && { stats: hitPath.stats, clear: hitPath.clear },
     onCachePurge(listener) {
       purgeListeners.add(listener);
       return () => purgeListeners.delete(listener);
     },
     async stop() {
       await purgeSubscription?.stop();
+      await stopPurgeLag?.();
       await kafka?.close();
       await apollo.stop();
       subgraphClient.close();

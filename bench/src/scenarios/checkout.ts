@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { bearer } from '@commerce/testkit/tokens';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { percentile } from '../load/load-spec.ts';
@@ -43,6 +43,8 @@ export interface CheckoutResult {
    * together, plus the services' background polling), from pg_stat_database; PostgreSQL runs only.
    */
   transactionsPerOrder?: Record<string, number>;
+  /** SQL statements sent per placed order by each service (BEGIN/COMMIT included); PostgreSQL runs only. */
+  statementsPerOrder?: Record<string, number>;
   /** CPU time per placed order (placing and saga together) of each process that could be measured. */
   cpuMsPerOrder: Record<string, number>;
 }
@@ -68,8 +70,10 @@ export async function runCheckoutScenarios(
   const results: CheckoutResult[] = [];
   const skipped: Record<string, string> = {};
   const kafkaConfigured = Boolean(options.kafkaBrokers && options.databaseUrl);
+  // BENCH_CHECKOUT_KAFKA_ONLY=1: compare saga changes on Kafka without the (slower) embedded run first.
+  const kafkaOnly = options.kafkaOnly ?? process.env.BENCH_CHECKOUT_KAFKA_ONLY === '1';
   const runs: { mode: string; databaseUrl: string | undefined; kafkaBrokers: string | undefined }[] =
-    options.kafkaOnly && kafkaConfigured
+    kafkaOnly && kafkaConfigured
       ? []
       : [{ mode: 'embedded (PGlite, in-process bus)', databaseUrl: undefined, kafkaBrokers: undefined }];
   if (kafkaConfigured) {
@@ -102,13 +106,21 @@ interface Customer {
 async function runCheckout(options: CheckoutOptions & { mode: string }): Promise<CheckoutResult | string> {
   const kafka = options.kafkaBrokers !== undefined;
   const label = kafka ? 'checkout-kafka' : 'checkout-embedded';
+  // On PostgreSQL every subgraph process counts the statements it sends (pg-statement-counter.ts).
+  const statementDir = options.databaseUrl ? mkdtempSync(path.join(os.tmpdir(), 'bench-statements-')) : undefined;
   const subgraphs = await startSubgraphs({
     databaseUrl: options.databaseUrl,
     kafkaBrokers: options.kafkaBrokers,
     label,
-    nodeFlags: options.nodeFlags?.subgraphs,
-    // Our own topics and consumer groups on a shared broker.
-    env: kafka ? { KAFKA_TOPIC_PREFIX: `bench-${Date.now().toString(36)}.` } : {},
+    nodeFlags: [
+      ...(options.nodeFlags?.subgraphs ?? []),
+      ...(statementDir ? ['--import', path.join(REPO_ROOT, 'bench/src/scenarios/pg-statement-counter.ts')] : []),
+    ],
+    env: {
+      // Our own topics and consumer groups on a shared broker.
+      ...(kafka ? { KAFKA_TOPIC_PREFIX: `bench-${Date.now().toString(36)}.` } : {}),
+      ...(statementDir ? { BENCH_PG_STATEMENT_DIR: statementDir } : {}),
+    },
   });
   let gateway: Gateway | undefined;
   try {
@@ -136,6 +148,7 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     const processes = measuredProcesses(gateway, subgraphs.children, kafka);
     const cpuBefore = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuMillis(pid)]));
     const transactionsBefore = options.databaseUrl ? await committedTransactions(options.databaseUrl, subgraphs.env) : undefined;
+    const statementsBefore = statementDir ? sentStatements(statementDir, processes) : undefined;
     const placed: string[] = [];
     const mutationMs: number[] = [];
     let errors = 0;
@@ -167,6 +180,7 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     // PostgreSQL publishes a backend's counters within about a second of its last transaction.
     if (transactionsBefore) await new Promise((resolve) => setTimeout(resolve, 1500));
     const transactionsAfter = options.databaseUrl ? await committedTransactions(options.databaseUrl, subgraphs.env) : undefined;
+    const statementsAfter = statementDir ? sentStatements(statementDir, processes) : undefined;
     const loadAfter = os.loadavg()[0]!;
 
     const latencies: number[] = [];
@@ -210,6 +224,15 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
               ]),
             )
           : undefined,
+      statementsPerOrder:
+        statementsBefore && statementsAfter
+          ? Object.fromEntries(
+              Object.keys(statementsAfter).map((name) => [
+                name,
+                (statementsAfter[name]! - (statementsBefore[name] ?? 0)) / Math.max(1, placed.length),
+              ]),
+            )
+          : undefined,
       cpuMsPerOrder: Object.fromEntries(
         Object.keys(processes)
           .map((name) => [name, (cpuAfter[name]! - cpuBefore[name]!) / Math.max(1, placed.length)] as const)
@@ -219,6 +242,13 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     console.log(
       ` ${confirmed} CONFIRMED, ${cancelled} CANCELLED, ${result.unsettled} PENDING; ${result.confirmedPerSecond.toFixed(1)} confirmed/s, checkout→CONFIRMED p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`,
     );
+    if (result.statementsPerOrder) {
+      console.log(
+        `  SQL statements per order (BEGIN/COMMIT included): ${Object.entries(result.statementsPerOrder)
+          .map(([name, count]) => `${name} ${count.toFixed(1)}`)
+          .join(', ')}`,
+      );
+    }
     if (result.transactionsPerOrder) {
       console.log(
         `  PostgreSQL transactions per order: ${Object.entries(result.transactionsPerOrder)
@@ -236,7 +266,18 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
   } finally {
     await gateway?.stop();
     await subgraphs.stop();
+    if (statementDir) rmSync(statementDir, { recursive: true, force: true });
   }
+}
+
+/** Statements each subgraph process has sent so far (written by pg-statement-counter.ts), by service. */
+function sentStatements(directory: string, processes: Record<string, number>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(processes)) {
+    const file = path.join(directory, String(pid));
+    if (existsSync(file)) counts[name] = Number(readFileSync(file, 'utf8'));
+  }
+  return counts;
 }
 
 /** `xact_commit` of each service's database (from its `<SERVICE>_DATABASE_URL`). */

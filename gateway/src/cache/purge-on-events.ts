@@ -58,6 +58,7 @@ export async function subscribeCachePurges(options: {
   const { subscriber, store, groupId, logger, metrics, onPurged } = options;
   return subscriber.subscribe({
     groupId,
+    service: 'gateway', // names its consumer spans
     topics: [TOPICS.catalog],
     // A failed purge is retried by the bus (the handler throws); purging twice is harmless.
     handler: async (envelope) => {

@@ -15,6 +15,11 @@ export interface CacheStore extends KeyValueCache<string> {
   lastPurgedAt(tags: string[]): Promise<number>;
   /** A local timestamp on the store's clock, with how far off that may be. */
   storeTime(localMs: number): { at: number; uncertaintyMs: number };
+  /**
+   * A counter every purge raises before it deletes anything (in Redis for every instance). The hit path's
+   * in-process copies are valid only while it has not moved (see `hit-path.ts`); memory answers at once.
+   */
+  purgeEpoch(): number | Promise<number>;
   close(): Promise<void>;
 }
 
@@ -27,6 +32,7 @@ export class MemoryCacheStore implements CacheStore {
   private readonly tags = new Map<string, Map<string, number>>();
   private readonly purgedAt = new Map<string, number>();
   private writesSinceSweep = 0;
+  private epoch = 0;
 
   constructor(maxBytes: number) {
     this.values = new InMemoryLRUCache<string>({ maxSize: maxBytes, sizeCalculation: InMemoryLRUCache.sizeCalculation });
@@ -55,6 +61,7 @@ export class MemoryCacheStore implements CacheStore {
   }
 
   async purge(tags: string[]): Promise<number> {
+    this.epoch++;
     const now = Date.now();
     let deleted = 0;
     for (const tag of tags) {
@@ -75,6 +82,10 @@ export class MemoryCacheStore implements CacheStore {
     return { at: localMs, uncertaintyMs: 0 };
   }
 
+  purgeEpoch(): number {
+    return this.epoch;
+  }
+
   async close(): Promise<void> {
     this.values.clear();
   }
@@ -93,7 +104,8 @@ export class MemoryCacheStore implements CacheStore {
 
 /**
  * Redis layout (all under `gateway:`): `gateway:kv:<key>` values with their TTL, `gateway:tag:<tag>`
- * sets of keys (expiring with their longest-lived member), `gateway:purged:<tag>` purge marks.
+ * sets of keys (expiring with their longest-lived member), `gateway:purged:<tag>` purge marks,
+ * `gateway:purge-epoch` the count of purges (read by every instance's hit path).
  */
 export class RedisCacheStore implements CacheStore {
   /** Redis time minus local time, so purge marks from every gateway instance share one clock. */
@@ -155,6 +167,8 @@ export class RedisCacheStore implements CacheStore {
 
   async purge(tags: string[]): Promise<number> {
     let deleted = 0;
+    // Before anything is deleted: from here on no instance's hit path serves what it copied earlier.
+    await this.redis.incr(this.epochKey);
     const now = this.storeTime(Date.now()).at;
     for (const tag of tags) {
       // Mark first: a response being written concurrently sees the mark and deletes itself.
@@ -172,6 +186,10 @@ export class RedisCacheStore implements CacheStore {
     return Math.max(0, ...marks.map((mark) => (mark ? Number(mark) : 0)));
   }
 
+  async purgeEpoch(): Promise<number> {
+    return Number((await this.redis.get(this.epochKey)) ?? 0);
+  }
+
   async close(): Promise<void> {
     // The Redis connection belongs to whoever created it.
   }
@@ -179,4 +197,7 @@ export class RedisCacheStore implements CacheStore {
   private valueKey = (key: string) => `${this.prefix}kv:${key}`;
   private tagKey = (tag: string) => `${this.prefix}tag:${tag}`;
   private purgeKey = (tag: string) => `${this.prefix}purged:${tag}`;
+  private get epochKey() {
+    return `${this.prefix}purge-epoch`;
+  }
 }

@@ -83,8 +83,7 @@ export function operationLabeler() {
 }
 
 /** Request rate and latency per operation, and response-cache hits/misses for queries. */
-export function operationMetricsPlugin(metrics: GatewayMetrics): ApolloServerPlugin<GatewayContext> {
-  const label = operationLabeler();
+export function operationMetricsPlugin(metrics: GatewayMetrics, label = operationLabeler()): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       const started = process.hrtime.bigint();

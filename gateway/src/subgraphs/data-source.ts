@@ -3,7 +3,7 @@ import https from 'node:https';
 import nodeFetch, { type RequestInit as NodeFetchInit } from 'node-fetch';
 import { GraphQLError } from 'graphql';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { Logger } from '@commerce/platform';
+import { activeTraceparent, SpanKind, withSpan, type Logger } from '@commerce/platform';
 import type { GatewayContext } from '../context.ts';
 
 export interface SubgraphClientSettings {
@@ -66,6 +66,22 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     super({ url, fetcher: fetcher as unknown as RemoteGraphQLDataSource['fetcher'], honorSubgraphCacheControlHeader: true });
   }
 
+  /** One CLIENT span per subgraph fetch; willSendRequest (inside it) hands its traceparent to the subgraph. */
+  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
+    return withSpan(
+      'gateway',
+      `subgraph ${this.serviceName}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'graphql.subgraph.name': this.serviceName,
+          ...(options.request.operationName ? { 'graphql.operation.name': options.request.operationName } : {}),
+        },
+      },
+      () => super.process(options),
+    );
+  }
+
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
     if (!request.http) return;
     // Only a token the gateway itself verified travels on; it reached here only if it was valid.
@@ -75,7 +91,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (context.clientIp) request.http.headers.set('x-forwarded-for', context.clientIp);
     if (context.request) {
       request.http.headers.set('x-request-id', context.request.requestId);
-      request.http.headers.set('traceparent', `00-${context.request.traceId}-${'0'.repeat(15)}1-01`);
+      // The fetch's span when tracing is on; otherwise the request's trace id (correlation only).
+      request.http.headers.set('traceparent', activeTraceparent() ?? `00-${context.request.traceId}-${'0'.repeat(15)}1-01`);
     }
   }
 

@@ -9,6 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { trackingPgPools, type PoolStats } from './pool-metrics.ts';
 
 /** PGlite `dataDir` is a directory, or 'memory://' for a private in-memory database. */
 export type DatabaseTarget = { kind: 'postgres'; url: string; poolSize?: number } | { kind: 'pglite'; dataDir: string };
@@ -17,6 +18,8 @@ export interface Database {
   readonly target: DatabaseTarget;
   /** Pass to `new PrismaClient({ adapter })` of any generated client. */
   readonly adapter: SqlDriverAdapterFactory;
+  /** The PostgreSQL connection pools' counters; undefined for PGlite (one connection, no pool). */
+  poolStats?(): PoolStats;
   close(): Promise<void>;
 }
 
@@ -45,9 +48,9 @@ export function databaseTargetFromUrl(url: string): DatabaseTarget {
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   if (target.kind === 'postgres') {
-    const adapter = new PrismaPg({ connectionString: target.url, max: target.poolSize });
+    const pools = trackingPgPools(new PrismaPg({ connectionString: target.url, max: target.poolSize }));
     // PrismaPg opens its pool on connect() and ends it on the adapter's dispose(), so there is nothing to close here.
-    return { target, adapter, close: async () => {} };
+    return { target, adapter: pools.factory, poolStats: pools.stats, close: async () => {} };
   }
   const handle = await acquirePGlite(target.dataDir);
   const db: Database = {

@@ -1,2 +1,3 @@
 export { databaseTargetFromUrl, openDatabase, type Database, type DatabaseTarget } from './connection.ts';
 export { createMigration, deployMigrations, MigrationError, migrationStatus, type MigrationStatus } from './migrate/index.ts';
+export { sumPoolStats, trackingPgPools, type PoolCounters, type PoolStats } from './pool-metrics.ts';

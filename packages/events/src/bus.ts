@@ -1,3 +1,5 @@
+import { isDatabaseUnavailable } from '@commerce/platform/errors';
+import { contextFromTraceparent, SpanKind, withSpan } from '@commerce/platform/tracing';
 import type { EventEnvelope } from './envelope.ts';
 
 export interface OutgoingMessage {
@@ -28,6 +30,45 @@ export interface SubscriptionOptions {
   handler: EventHandler;
   /** Attempts before a message is parked on the dead-letter topic. */
   maxAttempts?: number;
+  /** The subscribing service, named on its consumer spans (default: the group id up to its first dot). */
+  service?: string;
+}
+
+/** The service a subscription's consumer spans belong to. */
+export const subscriberService = (options: Pick<SubscriptionOptions, 'groupId' | 'service'>) =>
+  options.service ?? options.groupId.split('.')[0]!;
+
+/**
+ * Calls a subscription's handler inside a CONSUMER span (one per attempt) whose parent is the message's
+ * traceparent, never whatever context the bus happens to run in; events the handler writes carry this
+ * span's context, so a saga stays one trace. Both buses deliver through it (same contract).
+ */
+export function handleInConsumerSpan(
+  options: SubscriptionOptions,
+  envelope: EventEnvelope,
+  delivery: DeliveryInfo,
+  system: 'kafka' | 'in-process',
+): Promise<void> {
+  return withSpan(
+    subscriberService(options),
+    `process ${delivery.topic}`,
+    {
+      kind: SpanKind.CONSUMER,
+      parent: contextFromTraceparent(envelope.traceparent),
+      attributes: {
+        'messaging.system': system,
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': delivery.topic,
+        'messaging.destination.partition.id': String(delivery.partition),
+        'messaging.consumer.group.name': options.groupId,
+        'messaging.message.id': envelope.id,
+        'messaging.kafka.offset': Number(delivery.offset),
+        'event.type': envelope.type,
+        'event.attempt': delivery.attempt,
+      },
+    },
+    () => options.handler(envelope, delivery),
+  );
 }
 
 export interface Subscription {
@@ -59,6 +100,13 @@ export class PermanentEventError extends Error {
 
 export const isRetryable = (error: unknown) =>
   !(typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false);
+
+/**
+ * The handler's own database is unreachable (an outage or restart): nothing is wrong with the message,
+ * so this failure never uses up the attempts before parking — the consumer keeps retrying (backing off)
+ * until the database is back, holding that partition in order, instead of sending good events to the DLQ.
+ */
+export const isOutage = (error: unknown) => isDatabaseUnavailable(error);
 
 /** Headers a parked message carries on the dead-letter topic, next to its original headers, key and value. */
 export const DLQ_HEADERS = {

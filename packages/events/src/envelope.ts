@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { activeTraceparent } from '@commerce/platform/tracing';
 
 /** The envelope every event travels in, on Kafka and on the in-process bus alike. */
 export const envelopeSchema = z.object({
@@ -36,7 +37,9 @@ export function createEnvelope<Payload>(event: NewEvent<Payload>, now = new Date
     aggregateId: event.aggregateId,
     correlationId: cause?.correlationId ?? id,
     causationId: cause && 'id' in cause ? cause.id : null,
-    traceparent: cause?.traceparent ?? null,
+    // The span the event is written in (a request, or the consumer span of the event that caused it),
+    // so its consumers continue the same trace; without tracing, the cause's trace context.
+    traceparent: activeTraceparent() ?? cause?.traceparent ?? null,
     payload: event.payload,
   };
 }

@@ -3,6 +3,8 @@ import type { EventEnvelope } from './envelope.ts';
 import {
   deadLetterTopic,
   DLQ_HEADERS,
+  handleInConsumerSpan,
+  isOutage,
   isRetryable,
   type DeadLetter,
   type DeliveryInfo,
@@ -132,6 +134,11 @@ export class InProcessEventBus implements EventBus {
     return this.topicLog(topic);
   }
 
+  /** A group's committed position on a topic (the next offset it reads), like Kafka's committed offset. */
+  committedOffset(groupId: string, topic: string): number | undefined {
+    return this.committed.get(groupId)?.get(topic);
+  }
+
   private append(topic: string, key: string, value: string, headers: Record<string, string>): void {
     const log = this.topicLog(topic);
     log.push({ topic, key, offset: log.length, value, headers });
@@ -201,11 +208,11 @@ export class InProcessEventBus implements EventBus {
     for (let attempt = 1; ; attempt++) {
       const delivery: DeliveryInfo = { topic: record.topic, partition: 0, offset: String(record.offset), attempt };
       try {
-        await group.options.handler(envelope, delivery);
+        await handleInConsumerSpan(group.options, envelope, delivery, 'in-process');
         return true;
       } catch (error) {
         if (group.stopped) return false;
-        if (attempt >= maxAttempts || !isRetryable(error)) {
+        if ((attempt >= maxAttempts && !isOutage(error)) || !isRetryable(error)) {
           this.park(group, record, error, attempt, envelope);
           return true;
         }

@@ -22,14 +22,35 @@ export async function processOnce<Tx extends InboxTransaction>(
   event: Pick<EventEnvelope, 'id'>,
   effect: (tx: Tx) => PromiseLike<unknown>,
 ): Promise<boolean> {
-  return db.$transaction(async (tx) => {
-    const recorded = await tx.$executeRawUnsafe(
-      'INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING',
-      consumer,
-      event.id,
-    );
-    if (recorded === 0) return false;
-    await effect(tx);
-    return true;
-  });
+  return db.$transaction(
+    async (tx) => {
+      const recorded = await tx.$executeRawUnsafe(
+        'INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING',
+        consumer,
+        event.id,
+      );
+      if (recorded === 0) return false;
+      await effect(tx);
+      return true;
+    },
+    // A consumer handles several aggregates at once, so a burst can queue for pool connections for a while.
+    { maxWait: 10_000, timeout: 15_000 },
+  );
+}
+
+/**
+ * Records `(consumer, event id)` on its own, in one statement, for consumers whose effect cannot share
+ * a transaction with it (billing's calls to the payment provider): true when this call recorded it.
+ */
+export async function recordProcessed(
+  db: InboxTransaction,
+  consumer: string,
+  event: Pick<EventEnvelope, 'id'>,
+): Promise<boolean> {
+  const recorded = await db.$executeRawUnsafe(
+    'INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING',
+    consumer,
+    event.id,
+  );
+  return recorded > 0;
 }

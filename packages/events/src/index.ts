@@ -8,3 +8,4 @@ export * from './outbox.ts';
 export * from './outbox-relay.ts';
 export * from './inbox.ts';
 export * from './topic-prefix.ts';
+export * from './consumer-lag.ts';

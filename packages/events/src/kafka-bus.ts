@@ -2,18 +2,22 @@ import {
   Kafka,
   logLevel as KafkaLogLevel,
   Partitioners,
-  type Admin,
   type Consumer,
+  type EachBatchPayload,
   type EachMessagePayload,
   type IHeaders,
   type logCreator as KafkaLogCreator,
   type Producer,
 } from 'kafkajs';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '@commerce/platform';
 import type { EventEnvelope } from './envelope.ts';
+import { SharedKafkaAdmin } from './kafka-admin.ts';
 import {
   deadLetterTopic,
   DLQ_HEADERS,
+  handleInConsumerSpan,
+  isOutage,
   isRetryable,
   type DeadLetter,
   type EventBus,
@@ -41,6 +45,11 @@ export interface KafkaEventBusOptions {
   heartbeatIntervalMs?: number;
   /** Partitions of one subscription handled in parallel; order is kept within a partition (default 3). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Keys (aggregates) of one fetched batch handled in parallel; one key's messages always run one after
+   * the other, in offset order (default 8).
+   */
+  keyConcurrency?: number;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
   /**
@@ -69,9 +78,10 @@ const DEFAULT_BACKOFF: BackoffSettings = { baseDelayMs: 200, maxDelayMs: 5000 };
  * group is new. Every message is decoded against the event contracts; unreadable ones go straight to
  * `<group>.dlq`. A failing handler is retried with exponential backoff and jitter (heartbeating while it
  * waits), then the message is parked on the dead-letter topic with the error in its headers, so a
- * partition is never blocked for good and nothing is dropped. Offsets are committed by hand, one
- * message at a time, only after its handler finished (or it was parked): a consumer that dies between
- * its database commit and the offset commit gets the message again, and the inbox absorbs it.
+ * partition is never blocked for good and nothing is dropped. Within a fetched batch one key's messages
+ * run one after the other and different keys side by side (`keyConcurrency`). Offsets are committed by
+ * hand, once per batch, only past messages whose handler finished (or that were parked): a consumer that
+ * dies between its database commit and the offset commit gets the message again, and the inbox absorbs it.
  *
  * Topics are never auto-created: `ensureTopics` creates them through the admin client (at start-up,
  * and before the first publish to or subscription on a topic).
@@ -79,7 +89,7 @@ const DEFAULT_BACKOFF: BackoffSettings = { baseDelayMs: 200, maxDelayMs: 5000 };
 export class KafkaEventBus implements EventBus {
   private readonly kafka: Kafka;
   private producer: Promise<Producer> | undefined;
-  private admin: Promise<Admin> | undefined;
+  private readonly admin: SharedKafkaAdmin;
   private readonly knownTopics = new Set<string>();
   private readonly subscriptions = new Set<KafkaSubscription>();
   private closed = false;
@@ -94,13 +104,14 @@ export class KafkaEventBus implements EventBus {
       logLevel: KafkaLogLevel.WARN,
       logCreator: kafkaLogCreator(options.logger),
     });
+    this.admin = new SharedKafkaAdmin(this.kafka);
   }
 
   /** Creates the topics that do not exist yet (idempotent, safe from several instances at once). */
   async ensureTopics(topics: string[]): Promise<void> {
     const missing = [...new Set(topics)].filter((topic) => !this.knownTopics.has(topic));
     if (missing.length === 0) return;
-    const admin = await this.connectedAdmin();
+    const admin = await this.admin.connected();
     try {
       await admin.createTopics({
         waitForLeaders: true,
@@ -114,7 +125,7 @@ export class KafkaEventBus implements EventBus {
       // Another instance may have created some of them between our metadata read and the request.
       const errors = (error as { errors?: { type?: string }[] }).errors;
       if (!errors?.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) {
-        this.dropAdmin();
+        this.admin.drop();
         throw error;
       }
     }
@@ -169,13 +180,8 @@ export class KafkaEventBus implements EventBus {
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     this.subscriptions.clear();
     const producer = this.producer;
-    const admin = this.admin;
     this.producer = undefined;
-    this.admin = undefined;
-    await Promise.all([
-      producer?.then((p) => p.disconnect()).catch(() => {}),
-      admin?.then((a) => a.disconnect()).catch(() => {}),
-    ]);
+    await Promise.all([producer?.then((p) => p.disconnect()).catch(() => {}), this.admin.close()]);
   }
 
   /** Sends with the shared producer; a failure discards it (see the class comment). */
@@ -209,24 +215,6 @@ export class KafkaEventBus implements EventBus {
     }
     return this.producer;
   }
-
-  private connectedAdmin(): Promise<Admin> {
-    if (!this.admin) {
-      const admin = this.kafka.admin();
-      const connecting = admin.connect().then(() => admin);
-      this.admin = connecting;
-      connecting.catch(() => {
-        if (this.admin === connecting) this.admin = undefined;
-      });
-    }
-    return this.admin;
-  }
-
-  private dropAdmin(): void {
-    const admin = this.admin;
-    this.admin = undefined;
-    admin?.then((a) => a.disconnect()).catch(() => {});
-  }
 }
 
 function eventHeaders(envelope: EventEnvelope): IHeaders {
@@ -245,7 +233,7 @@ function eventHeaders(envelope: EventEnvelope): IHeaders {
 class KafkaSubscription {
   private consumer: Consumer | undefined;
   private stopping = false;
-  private readonly abort = new AbortController();
+  private readonly abort = abortController();
   private inFlight = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly logger: Logger | undefined;
@@ -280,7 +268,9 @@ class KafkaSubscription {
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently ?? 3,
-      eachMessage: (payload) => this.handle(consumer, payload),
+      // Offsets are resolved and committed by handleBatch: only a prefix of finished messages.
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(consumer, payload),
     });
   }
 
@@ -318,54 +308,99 @@ class KafkaSubscription {
     }, 2000);
   }
 
-  private async handle(consumer: Consumer, { topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+  /**
+   * One fetched batch of a partition. Messages with the same key (one aggregate) are handled one after
+   * the other, in offset order; different keys run side by side (up to `keyConcurrency`), so one slow
+   * saga step no longer holds up every other order on its partition. The offset is committed once per
+   * batch, after the longest prefix of messages that finished (handled or parked): a message stopped
+   * mid-way, and everything after it, is delivered again to the partition's next owner, where the inbox
+   * turns what was already applied into a no-op.
+   */
+  private async handleBatch(consumer: Consumer, { batch, heartbeat, resolveOffset, isStale }: EachBatchPayload): Promise<void> {
     // Not committed: after the rebalance or restart the partition's next owner gets it again.
-    if (this.stopping) return;
+    if (this.stopping || batch.messages.length === 0) return;
     this.inFlight += 1;
     try {
-      const settings = this.bus.options;
-      const offset = message.offset;
-      let envelope: EventEnvelope | undefined;
-      try {
-        envelope = (settings.decode ?? decodeEvent)(message.value);
-      } catch (error) {
-        await this.park({ topic, partition, message }, error, 0);
-      }
-      if (envelope) {
-        const maxAttempts = this.options.maxAttempts ?? settings.maxAttempts ?? 5;
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await this.options.handler(envelope, { topic, partition, offset, attempt });
-            break;
-          } catch (error) {
-            if (this.stopping) return;
-            if (attempt >= maxAttempts || !isRetryable(error)) {
-              await this.park({ topic, partition, message }, error, attempt, envelope);
-              break;
-            }
-            const delay = backoffDelay(attempt, settings.backoff ?? DEFAULT_BACKOFF);
-            this.logger?.warn(
-              {
-                err: errorMessage(error),
-                topic,
-                partition,
-                offset,
-                eventId: envelope.id,
-                type: envelope.type,
-                attempt,
-                retryInMs: delay,
-              },
-              'event handler failed; retrying',
-            );
-            await this.waitHeartbeating(delay, heartbeat);
-            if (this.stopping) return;
+      const { topic, partition, messages } = batch;
+      const finished = new Array<boolean>(messages.length).fill(false);
+      const chains = new Map<string, number[]>();
+      messages.forEach((message, index) => {
+        const key = message.key ? message.key.toString('latin1') : '';
+        const chain = chains.get(key);
+        if (chain) chain.push(index);
+        else chains.set(key, [index]);
+      });
+      const queue = [...chains.values()];
+      const worker = async () => {
+        for (let chain = queue.shift(); chain; chain = queue.shift()) {
+          for (const index of chain) {
+            if (this.stopping || isStale()) return;
+            if (!(await this.handle({ topic, partition, message: messages[index]!, heartbeat }))) return;
+            finished[index] = true;
+            // Keeps the membership alive through a long batch (kafkajs sends one only once per interval).
+            await heartbeat().catch(() => {});
           }
         }
+      };
+      const workers = Math.max(1, Math.min(this.bus.options.keyConcurrency ?? 8, queue.length));
+      // Every worker ends before the batch does (a failed one — the dead-letter topic refused a message —
+      // does not leave the others running unaccounted); the error then reaches kafkajs, which restarts.
+      const outcomes = await Promise.allSettled(Array.from({ length: workers }, worker));
+      const done = finished.indexOf(false) === -1 ? messages.length : finished.indexOf(false);
+      if (done > 0 && !isStale()) {
+        const last = messages[done - 1]!.offset;
+        resolveOffset(last);
+        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
       }
-      await consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+      const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
     } finally {
       this.inFlight -= 1;
     }
+  }
+
+  /** Handles one message (retries, then parks it); false when a stop cut it short, so it must not be committed. */
+  private async handle({ topic, partition, message, heartbeat }: Omit<EachMessagePayload, 'pause'>): Promise<boolean> {
+    const settings = this.bus.options;
+    const offset = message.offset;
+    let envelope: EventEnvelope | undefined;
+    try {
+      envelope = (settings.decode ?? decodeEvent)(message.value);
+    } catch (error) {
+      await this.park({ topic, partition, message }, error, 0);
+    }
+    if (envelope) {
+      const maxAttempts = this.options.maxAttempts ?? settings.maxAttempts ?? 5;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await handleInConsumerSpan(this.options, envelope, { topic, partition, offset, attempt }, 'kafka');
+          break;
+        } catch (error) {
+          if (this.stopping) return false;
+          if ((attempt >= maxAttempts && !isOutage(error)) || !isRetryable(error)) {
+            await this.park({ topic, partition, message }, error, attempt, envelope);
+            break;
+          }
+          const delay = backoffDelay(attempt, settings.backoff ?? DEFAULT_BACKOFF);
+          this.logger?.warn(
+            {
+              err: errorMessage(error),
+              topic,
+              partition,
+              offset,
+              eventId: envelope.id,
+              type: envelope.type,
+              attempt,
+              retryInMs: delay,
+            },
+            'event handler failed; retrying',
+          );
+          await this.waitHeartbeating(delay, heartbeat);
+          if (this.stopping) return false;
+        }
+      }
+    }
+    return true;
   }
 
   /** Sleeps through a retry delay without letting the group think this consumer died. */
@@ -423,6 +458,13 @@ class KafkaSubscription {
     this.logger?.error(fields, 'event parked on the dead-letter topic');
     this.bus.options.onDeadLetter?.(letter);
   }
+}
+
+/** One abort signal wakes every retry sleep of a subscription, and batches sleep in parallel: no listener cap. */
+function abortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 /** Routes kafkajs logs into the service's structured logger. */

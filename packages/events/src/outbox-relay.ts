@@ -1,4 +1,5 @@
 import type { Logger } from '@commerce/platform';
+import { startProducerSpan } from '@commerce/platform/tracing';
 import type { EventEnvelope } from './envelope.ts';
 import type { EventPublisher, OutgoingMessage } from './bus.ts';
 import { backoffDelay, errorMessage, sleep, type BackoffSettings } from './backoff.ts';
@@ -36,6 +37,8 @@ export interface OutboxRelayOptions {
   validate?: (envelope: EventEnvelope) => void;
   /** Published rows older than this are deleted (default 7 days; 0 keeps them). */
   retainPublishedMs?: number;
+  /** The producing service, named on the relay's producer spans (default `outbox-relay`). */
+  service?: string;
   onPublished?: (count: number) => void;
   onPublishFailed?: (count: number, error: string) => void;
 }
@@ -65,6 +68,8 @@ interface ClaimedRow {
   type: string;
   envelope: unknown;
   attempts: number;
+  /** An earlier unpublished row of the same aggregate is not in this round (held elsewhere, or failed). */
+  behindForeign: boolean;
 }
 
 const HOUR = 3_600_000;
@@ -89,7 +94,7 @@ export class OutboxRelay {
   private notified = false;
   private failures = 0;
   private lastPrune = 0;
-  private readonly settings: Required<Omit<OutboxRelayOptions, 'logger' | 'onPublished' | 'onPublishFailed'>>;
+  private readonly settings: Required<Omit<OutboxRelayOptions, 'logger' | 'service' | 'onPublished' | 'onPublishFailed'>>;
 
   constructor(
     private readonly db: OutboxDatabase,
@@ -149,25 +154,34 @@ export class OutboxRelay {
     const { batchSize, publishTimeoutMs } = this.settings;
     return this.db.$transaction(
       async (tx) => {
+        // One statement claims the rows and, per row, finds an earlier unpublished row of its aggregate
+        // that this round did not claim (another relay holds it, or it failed): such a row must wait.
         const claimed = await tx.$queryRawUnsafe<ClaimedRow[]>(
-          `SELECT sequence::text AS sequence, id::text AS id, topic, aggregate_id AS "aggregateId", type, envelope, attempts
-             FROM outbox_events
-            WHERE published_at IS NULL
-            ORDER BY outbox_events.sequence -- the column, not the text alias (which would sort '10' before '9')
-            LIMIT $1
-              FOR UPDATE SKIP LOCKED`,
+          `WITH claimed AS (
+             SELECT sequence, id, topic, aggregate_id, type, envelope, attempts
+               FROM outbox_events
+              WHERE published_at IS NULL
+              ORDER BY sequence
+              LIMIT $1
+                FOR UPDATE SKIP LOCKED
+           )
+           SELECT c.sequence::text AS sequence, c.id::text AS id, c.topic, c.aggregate_id AS "aggregateId", c.type,
+                  c.envelope, c.attempts,
+                  EXISTS (SELECT 1 FROM outbox_events o
+                           WHERE o.published_at IS NULL AND o.aggregate_id = c.aggregate_id AND o.sequence < c.sequence
+                             AND o.sequence NOT IN (SELECT sequence FROM claimed)) AS "behindForeign"
+             FROM claimed c
+            ORDER BY c.sequence -- the column, not the text alias (which would sort '10' before '9')`,
           batchSize,
         );
         if (claimed.length === 0) return { claimed: 0, published: 0, failed: 0, held: 0 };
 
-        const firstForeign = await this.firstForeignSequences(tx, claimed);
         const blocked = new Set<string>();
         const ready: { row: ClaimedRow; envelope: EventEnvelope }[] = [];
         const invalid: { row: ClaimedRow; error: string }[] = [];
         let held = 0;
         for (const row of claimed) {
-          const foreign = firstForeign.get(row.aggregateId);
-          if (blocked.has(row.aggregateId) || (foreign !== undefined && BigInt(foreign) < BigInt(row.sequence))) {
+          if (blocked.has(row.aggregateId) || row.behindForeign) {
             held += 1;
             continue;
           }
@@ -199,14 +213,30 @@ export class OutboxRelay {
         }
         if (ready.length === 0) return { claimed: claimed.length, published: 0, failed: invalid.length, held };
 
-        const messages: OutgoingMessage[] = ready.map(({ row, envelope }) => ({
-          topic: row.topic,
-          key: row.aggregateId,
-          envelope,
-        }));
+        // One PRODUCER span per event, child of the span that wrote it; the event travels on with the
+        // producer span's traceparent, so its consumers continue the same trace (docs/operations.md#tracing).
+        const spans = ready.map(({ row, envelope }) =>
+          startProducerSpan(this.options.service ?? 'outbox-relay', `send ${row.topic}`, envelope.traceparent, {
+            'messaging.operation.type': 'send',
+            'messaging.destination.name': row.topic,
+            'messaging.message.id': envelope.id,
+            'messaging.kafka.message.key': row.aggregateId,
+            'event.type': envelope.type,
+          }),
+        );
+        const messages: OutgoingMessage[] = ready.map(({ row, envelope }, index) => {
+          const traceparent = spans[index]!.traceparent;
+          return {
+            topic: row.topic,
+            key: row.aggregateId,
+            envelope: traceparent === envelope.traceparent ? envelope : { ...envelope, traceparent },
+          };
+        });
         try {
           await withTimeout(this.settings.publisher.publish(messages), publishTimeoutMs, 'publish timed out');
+          for (const span of spans) span.end();
         } catch (error) {
+          for (const span of spans) span.end(error);
           const reason = errorMessage(error);
           await this.markFailed(
             tx,
@@ -236,29 +266,6 @@ export class OutboxRelay {
       `DELETE FROM outbox_events WHERE published_at IS NOT NULL AND published_at < now() - ($1::int * interval '1 millisecond')`,
       Math.min(this.settings.retainPublishedMs, 2_000_000_000),
     );
-  }
-
-  /**
-   * Per claimed aggregate, the lowest unpublished sequence this round did not claim (a row another
-   * relay holds, or one committed late): rows of that aggregate after it must wait.
-   */
-  private async firstForeignSequences(tx: RawSql, claimed: ClaimedRow[]): Promise<Map<string, string>> {
-    const aggregates = [...new Set(claimed.map((row) => row.aggregateId))];
-    const sequences = claimed.map((row) => row.sequence);
-    const max = sequences.reduce((a, b) => (BigInt(a) > BigInt(b) ? a : b));
-    const rows = await tx.$queryRawUnsafe<{ aggregateId: string; first: string }[]>(
-      `SELECT aggregate_id AS "aggregateId", min(sequence)::text AS first
-         FROM outbox_events
-        WHERE published_at IS NULL
-          AND sequence < $1::bigint
-          AND aggregate_id IN (${placeholders(aggregates.length, 2)})
-          AND sequence NOT IN (${placeholders(sequences.length, 2 + aggregates.length, '::bigint')})
-        GROUP BY aggregate_id`,
-      max,
-      ...aggregates,
-      ...sequences,
-    );
-    return new Map(rows.map((row) => [row.aggregateId, row.first]));
   }
 
   private async markFailed(tx: RawSql, rows: ClaimedRow[], error: string): Promise<void> {

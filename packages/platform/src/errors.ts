@@ -67,14 +67,47 @@ export function findDomainError(error: unknown): DomainError | undefined {
   return undefined;
 }
 
+/** Driver and Prisma codes for "the database cannot be reached or dropped the connection" (not a bad query). */
+const DATABASE_UNAVAILABLE_CODES = new Set([
+  'P1001',
+  'P1002',
+  'P1017',
+  'P2024',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+const DATABASE_UNAVAILABLE_MESSAGES =
+  /Can't reach database server|Connection terminated unexpectedly|Connection terminated due to connection timeout|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|Code: `(57P0[123]|08[0-9A-Z]{3})`/i;
+
+/**
+ * True when an error (or one it wraps) says the service's database is unreachable or went away —
+ * a PostgreSQL outage or restart. Clients get SERVICE_UNAVAILABLE for it (retry later), not a bug report.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth++) {
+    const { code, message, name } = current as { code?: unknown; message?: unknown; name?: unknown };
+    if (name === 'PrismaClientInitializationError') return true;
+    if (typeof code === 'string' && (DATABASE_UNAVAILABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+    if (typeof message === 'string' && DATABASE_UNAVAILABLE_MESSAGES.test(message)) return true;
+    const next = current as { originalError?: unknown; cause?: unknown };
+    current = next.originalError ?? next.cause;
+  }
+  return false;
+}
+
 export interface ErrorFormatterOptions {
   onInternalError?: (error: unknown) => void;
   requestId?: () => string | undefined;
 }
 
 /**
- * Apollo `formatError`: domain errors keep their code and message; anything unexpected becomes a
- * generic INTERNAL_SERVER_ERROR with no stack, SQL or driver message, and is logged instead.
+ * Apollo `formatError`: domain errors keep their code and message; an unreachable database becomes
+ * SERVICE_UNAVAILABLE; anything else unexpected becomes a generic INTERNAL_SERVER_ERROR. Neither carries
+ * a stack, SQL or driver message; both are logged instead.
  */
 export function createErrorFormatter(options: ErrorFormatterOptions = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -94,6 +127,14 @@ export function createErrorFormatter(options: ErrorFormatterOptions = {}) {
       return { ...formatted, extensions: { ...extensions, ...(requestId ? { requestId } : {}) } };
     }
     options.onInternalError?.(error);
+    if (isDatabaseUnavailable(error)) {
+      return {
+        message: 'A service this request needs is unavailable right now; try again shortly',
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: 'SERVICE_UNAVAILABLE', ...(requestId ? { requestId } : {}) },
+      };
+    }
     return {
       message: 'Internal server error',
       path: formatted.path,

@@ -6,6 +6,7 @@ export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
 export * from './request-context.ts';
+export * from './tracing.ts';
 export * from './subgraph-server.ts';
 export * from './pagination.ts';
 export * from './subgraph-schema.ts';

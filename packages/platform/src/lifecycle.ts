@@ -1,6 +1,7 @@
 import type { Logger } from './logger.ts';
 import { ConfigError } from './config.ts';
 import { errorSummary } from './http.ts';
+import { configureTracing, shutdownTracing } from './tracing.ts';
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -18,6 +19,8 @@ export async function runMain(service: string, logger: Logger | undefined, start
   };
   let running: Stoppable;
   try {
+    // OTEL_* variables; `embedded` runs several services, each keeping its own service.name.
+    configureTracing(process.env, service === 'embedded' ? {} : { service });
     running = await start();
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -36,6 +39,7 @@ export async function runMain(service: string, logger: Logger | undefined, start
     force.unref();
     try {
       await running.stop();
+      await shutdownTracing(); // flushes the spans still queued
       process.exit(0);
     } catch (error) {
       log('fatal', { err: errorSummary(error) }, 'shutdown failed');

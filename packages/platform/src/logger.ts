@@ -1,5 +1,6 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { currentRequestContext } from './request-context.ts';
+import { activeSpanIds } from './tracing.ts';
 
 export type { Logger };
 
@@ -50,9 +51,12 @@ export function createLogger({ service, level = 'info', destination }: LoggerSet
     messageKey: 'msg',
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    // Every line written inside a request carries its request and trace ids.
+    // Every line written inside a request carries its request and trace ids; inside a span (a request,
+    // an event being handled or published) also the span's ids, so logs and traces join up.
     mixin() {
       const context = currentRequestContext();
+      const span = activeSpanIds();
+      if (span) return context ? { requestId: context.requestId, ...span } : span;
       return context ? { requestId: context.requestId, traceId: context.traceId } : {};
     },
   };

@@ -13,6 +13,7 @@ import { GraphQLError } from 'graphql';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
 import type { Authenticator, Viewer } from './auth.ts';
 import { currentRequestContext, type RequestContext } from './request-context.ts';
+import { graphqlOperationSpanPlugin, httpServerSpan } from './tracing.ts';
 
 export interface SubgraphContextBase extends BaseContext {
   viewer: Viewer | null;
@@ -76,6 +77,7 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
       ApolloServerPluginInlineTraceDisabled(),
       rejectNulCharactersPlugin<Context>(),
       errorMetricsPlugin<Context>(metrics),
+      graphqlOperationSpanPlugin<Context>(),
       ...(options.plugins ?? []),
     ],
   });
@@ -84,6 +86,8 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
   options.routes?.(app);
   app.use(
     '/graphql',
+    // A SERVER span continuing the gateway's (or the calling subgraph's) traceparent.
+    httpServerSpan(name),
     express.json({ limit: options.bodyLimit ?? '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {

@@ -49,7 +49,10 @@ export async function startEmbeddedSubgraphs(options: EmbeddedOptions = {}): Pro
   const bus = env.KAFKA_BROKERS?.trim()
     ? undefined
     : new InProcessEventBus({
-        onDeadLetter: (letter) => eventsLogger.error({ ...letter }, 'event parked on the dead-letter topic'),
+        onDeadLetter: (letter) => {
+          eventsLogger.error({ ...letter }, 'event parked on the dead-letter topic');
+          for (const runtime of runtimes) runtime.countDeadLetter?.(letter); // on the /metrics of the group's service
+        },
       });
   const services: RunningServer[] = [];
   const runtimes: ServiceRuntime[] = [];

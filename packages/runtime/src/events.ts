@@ -76,6 +76,7 @@ export function startOutboxRelay(
   const relay = new OutboxRelay(prisma, {
     publisher: runtime.bus,
     logger: runtime.logger.child({ component: 'outbox-relay' }),
+    service: runtime.name,
     pollIntervalMs: runtime.config.events.outboxPollIntervalMs,
     onPublished: (count) => published.inc(count),
     onPublishFailed: (count) => failures.inc(count),

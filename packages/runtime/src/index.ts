@@ -5,3 +5,4 @@ export * from './embedded.ts';
 export * from './keys.ts';
 export * from './events.ts';
 export * from './saga.ts';
+export * from './service-metrics.ts';

@@ -1,10 +1,11 @@
 import { createLogger, createServiceMetrics, type Authenticator, type Logger, type ServiceMetrics } from '@commerce/platform';
 import { databaseTargetFromUrl, deployMigrations, openDatabase, type Database } from '@commerce/database';
-import type { EventBus, OutboxRelay } from '@commerce/events';
+import type { DeadLetter, EventBus, OutboxRelay } from '@commerce/events';
 import { loadServiceConfig, type ServiceConfig } from './config.ts';
 import { migrationsDir, type ServiceName } from './services.ts';
 import { loadJwtKeys, type JwtKeys } from './keys.ts';
-import { createEventBus } from './events.ts';
+import { createEventBus, deadLetterReporter } from './events.ts';
+import { registerDatabasePoolMetrics, withConsumerLagMetrics } from './service-metrics.ts';
 
 /** Everything a subgraph's composition root needs from the outside world, chosen by configuration. */
 export interface ServiceRuntime {
@@ -20,6 +21,11 @@ export interface ServiceRuntime {
   jwt: JwtKeys;
   /** Outbox relays started on this runtime (`startOutboxRelay`). */
   relays: OutboxRelay[];
+  /**
+   * Counts a message parked by a bus shared with other services (embedded mode) on this service's
+   * `events_dead_lettered_total` when the group is one of its own; a bus of its own counts by itself.
+   */
+  countDeadLetter?(letter: DeadLetter): void;
   /** Registers cleanup that `close()` runs first, last registered first (e.g. stopping the outbox relay). */
   onClose(cleanup: () => Promise<void>): void;
   /** Stops what this runtime opened (not a bus it was handed). */
@@ -56,7 +62,15 @@ export async function createServiceRuntime(name: ServiceName, overrides: Runtime
     await database.close();
     throw error;
   }
-  const bus = overrides.bus ?? ownBus!;
+  registerDatabasePoolMetrics(metrics.registry, database);
+  const lag = withConsumerLagMetrics(overrides.bus ?? ownBus!, {
+    config,
+    registry: metrics.registry,
+    logger,
+    ownKafkaBus: !overrides.bus && config.kafkaBrokers.length > 0,
+  });
+  const bus = lag.bus;
+  const sharedBusDeadLetters = overrides.bus ? deadLetterReporter(metrics.registry) : undefined;
   const cleanups: (() => Promise<void>)[] = [];
   return {
     name,
@@ -69,6 +83,9 @@ export async function createServiceRuntime(name: ServiceName, overrides: Runtime
     authenticate: overrides.authenticate ?? jwt.authenticate,
     jwt,
     relays: [],
+    countDeadLetter(letter) {
+      if (sharedBusDeadLetters && lag.ownsGroup(letter.groupId)) sharedBusDeadLetters(letter);
+    },
     onClose(cleanup) {
       cleanups.push(cleanup);
     },
@@ -76,6 +93,7 @@ export async function createServiceRuntime(name: ServiceName, overrides: Runtime
       for (const cleanup of cleanups.splice(0).reverse()) {
         await cleanup().catch((error: unknown) => logger.warn({ err: (error as Error).message }, 'cleanup on close failed'));
       }
+      await lag.stop();
       await ownBus?.close();
       await database.close();
     },

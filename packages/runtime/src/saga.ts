@@ -22,6 +22,7 @@ export async function subscribeSaga(runtime: ServiceRuntime, options: SagaSubscr
     groupId: options.groupId,
     topics: options.topics,
     maxAttempts: runtime.config.events.maxAttempts,
+    service: runtime.name,
     handler: async (event, delivery) => {
       try {
         await dispatch(event, delivery);

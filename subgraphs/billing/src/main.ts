@@ -68,6 +68,7 @@ export async function startService(runtime: ServiceRuntime, overrides: BillingOv
   const relay = new OutboxRelay(prisma, {
     publisher: runtime.bus,
     logger: runtime.logger,
+    service: runtime.name, // names its producer spans
     onPublishFailed: (count, error) => runtime.logger.warn({ count, error }, 'billing events not published yet'),
   });
   const adapter = overrides.provider ?? createPaymentProvider(config, runtime.logger, runtime.config.production);

@@ -49,7 +49,12 @@ it('finishes a charge whose worker died after the provider captured it, without 
     paymentMethodId,
     amount: { amountCents: 5_000, currency: 'USD' },
   });
-  expect(await payments.claimForAttempt(payment.id, 200)).not.toBeNull();
+  const claimed = await payments.claimForAttempt(payment.id, 200);
+  // The claim returns the row it updated, typed like every other read of a payment.
+  expect(claimed).toMatchObject({ id: payment.id, orderId, paymentMethodId, status: 'PENDING', attempts: 1 });
+  expect(claimed?.amount).toEqual({ amountCents: 5_000, currency: 'USD' });
+  expect(claimed?.createdAt).toBeInstanceOf(Date);
+  expect(await payments.claimForAttempt(payment.id, 200)).toBeNull(); // the lease is held
   await provider.charge({
     paymentToken: 'tok_visa',
     amountCents: 5_000,

@@ -18,6 +18,7 @@ import type { OrdersDependencies } from './ports/orders-dependencies.ts';
 import type { ProductCatalog } from './ports/product-catalog.ts';
 import { startOrdersSaga } from './adapters/events/saga-consumer.ts';
 import { PendingOrderSweeper } from './adapters/events/pending-order-sweeper.ts';
+import { registerPendingOrderAge, SagaOutcomeMetrics } from './adapters/metrics/orders-metrics.ts';
 
 export interface OrdersService extends RunningServer {
   prisma: PrismaClient;
@@ -48,7 +49,10 @@ export async function startService(runtime: ServiceRuntime): Promise<OrdersServi
   const deps = createOrdersDependencies(prisma, catalog);
   // Orders' events (OrderPlaced, OrderCancelled, ...) leave through the outbox; a commit wakes the relay.
   const relay = startOutboxRelay(runtime, prisma);
-  const unitOfWork = deps.unitOfWork;
+  // Orders leaving PENDING are counted once committed, whichever path moved them (saga, sweeper, a cancel).
+  const outcomes = new SagaOutcomeMetrics(runtime.metrics.registry);
+  registerPendingOrderAge(runtime.metrics.registry, prisma, deps.clock);
+  const unitOfWork = outcomes.counting(deps.unitOfWork);
   deps.unitOfWork = {
     run: async (work) => {
       const result = await unitOfWork.run(work);
@@ -56,7 +60,7 @@ export async function startService(runtime: ServiceRuntime): Promise<OrdersServi
       return result;
     },
   };
-  const saga = await startOrdersSaga(runtime, prisma, deps.clock, () => relay.notify());
+  const saga = await startOrdersSaga(runtime, prisma, deps.clock, () => relay.notify(), outcomes);
   const { ORDER_PENDING_TIMEOUT_MS: pendingTimeoutMs } = parseConfig(
     { ORDER_PENDING_TIMEOUT_MS: env.positiveInt(60_000) },
     runtime.env,

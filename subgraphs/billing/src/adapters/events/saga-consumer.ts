@@ -9,7 +9,7 @@
  * from the order), so an event redelivered before its record was written reaches the same payment
  * or refund and emits nothing new; once recorded, a redelivery is skipped without touching them.
  */
-import { PermanentEventError, processOnce, TOPICS, type DomainEvent, type Subscription } from '@commerce/events';
+import { PermanentEventError, recordProcessed, TOPICS, type DomainEvent, type Subscription } from '@commerce/events';
 import { subscribeSaga, type ServiceRuntime } from '@commerce/runtime';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { BillingDeps } from '../../application/billing-deps.ts';
@@ -45,7 +45,8 @@ export async function startBillingSaga(runtime: ServiceRuntime, prisma: PrismaCl
   const apply = async (event: DomainEvent, effect: () => Promise<unknown>) => {
     if (await processed(event)) return;
     await effect();
-    await processOnce(prisma, BILLING_SAGA_GROUP, event, async () => {});
+    // One statement, not a transaction: there is nothing else to commit with it.
+    await recordProcessed(prisma, BILLING_SAGA_GROUP, event);
   };
 
   return subscribeSaga(runtime, {

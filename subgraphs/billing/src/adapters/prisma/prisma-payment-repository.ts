@@ -61,6 +61,13 @@ const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClie
 /** Lock timestamps come from the database clock, so workers on different machines agree on expiry. */
 const leaseUntil = (leaseMs: number) => Prisma.sql`now() + (${leaseMs}::int * interval '1 millisecond')`;
 
+/** A payments row under the model's field names, for raw statements that return it (`RETURNING`). */
+const PAYMENT_ROW = Prisma.sql`id::text AS id, order_id AS "orderId", user_id AS "userId",
+  payment_method_id::text AS "paymentMethodId", status::text AS status, amount_cents AS "amountCents",
+  currency::text AS currency, captured_cents AS "capturedCents", refunded_cents AS "refundedCents",
+  provider_charge_id AS "providerChargeId", failure_code AS "failureCode", failure_message AS "failureMessage",
+  attempts, locked_until AS "lockedUntil", created_at AS "createdAt", updated_at AS "updatedAt", settled_at AS "settledAt"`;
+
 export class PrismaPaymentRepository implements PaymentRepository {
   /** `outboxWritten` runs after a transaction that wrote outbox rows committed (wakes the relay). */
   constructor(
@@ -87,8 +94,9 @@ export class PrismaPaymentRepository implements PaymentRepository {
   }
 
   async createOrGet(payment: NewPayment): Promise<{ payment: Payment; created: boolean }> {
-    // INSERT … ON CONFLICT DO NOTHING: of any number of concurrent attempts, exactly one creates the row.
-    const { count } = await this.prisma.payment.createMany({
+    // INSERT … ON CONFLICT DO NOTHING RETURNING: of any number of concurrent attempts, exactly one creates
+    // the row (and gets it back in the same statement); the others read the one that won.
+    const [created] = await this.prisma.payment.createManyAndReturn({
       data: [
         {
           id: payment.id,
@@ -101,12 +109,19 @@ export class PrismaPaymentRepository implements PaymentRepository {
       ],
       skipDuplicates: true,
     });
+    if (created) return { payment: toPayment(created), created: true };
     const row = await this.prisma.payment.findUniqueOrThrow({ where: { orderId: payment.orderId } });
-    return { payment: toPayment(row), created: count === 1 };
+    return { payment: toPayment(row), created: false };
   }
 
   async claimForAttempt(paymentId: string, leaseMs: number): Promise<Payment | null> {
-    return (await this.claimLease('payments', paymentId, leaseMs)) ? this.findById(paymentId) : null;
+    // The conditional UPDATE of claimLease, returning the claimed row instead of reading it again.
+    const [claimed] = await this.prisma.$queryRaw<PaymentRow[]>`
+      UPDATE payments
+         SET locked_until = ${leaseUntil(leaseMs)}, attempts = attempts + 1, updated_at = now()
+       WHERE id = ${paymentId}::uuid AND status = 'PENDING' AND (locked_until IS NULL OR locked_until < now())
+      RETURNING ${PAYMENT_ROW}`;
+    return claimed ? toPayment(claimed) : null;
   }
 
   async markCaptured(
@@ -116,15 +131,16 @@ export class PrismaPaymentRepository implements PaymentRepository {
     events: EventEnvelope[],
   ): Promise<Payment | null> {
     const captured = await this.prisma.$transaction(async (tx) => {
-      const updated = await tx.$executeRaw`
+      const [row] = await tx.$queryRaw<PaymentRow[]>`
         UPDATE payments
            SET status = 'CAPTURED', captured_cents = amount_cents, provider_charge_id = ${providerChargeId},
                locked_until = NULL, settled_at = now(), updated_at = now()
-         WHERE id = ${paymentId}::uuid AND status = 'PENDING'`;
-      if (updated !== 1) return null;
+         WHERE id = ${paymentId}::uuid AND status = 'PENDING'
+        RETURNING ${PAYMENT_ROW}`;
+      if (!row) return null;
       await this.appendLedger(tx, entry);
       await appendToOutbox(tx, TOPICS.billing, events);
-      return toPayment(await tx.payment.findUniqueOrThrow({ where: { id: paymentId } }));
+      return toPayment(row);
     });
     if (captured) this.outboxWritten();
     return captured;

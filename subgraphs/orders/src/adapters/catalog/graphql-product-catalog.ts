@@ -1,4 +1,12 @@
-import { currentRequestContext, DomainError, errorSummary, type Logger } from '@commerce/platform';
+import {
+  currentRequestContext,
+  DomainError,
+  errorSummary,
+  injectTraceHeaders,
+  SpanKind,
+  withSpan,
+  type Logger,
+} from '@commerce/platform';
 import type { ProductCatalog } from '../../ports/product-catalog.ts';
 
 export interface GraphQLProductCatalogOptions {
@@ -46,16 +54,29 @@ export class GraphQLProductCatalog implements ProductCatalog {
   private async post(query: string, variables: Record<string, string>): Promise<CatalogResponse> {
     const request = currentRequestContext();
     try {
-      const response = await this.fetch(this.options.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          // Correlation only; no credentials: the question is asked as an anonymous shopper.
-          ...(request ? { 'x-request-id': request.requestId, traceparent: `00-${request.traceId}-${'0'.repeat(15)}1-01` } : {}),
+      // A CLIENT span; the catalog's server span continues it (traceparent from the active span).
+      const response = await withSpan(
+        'orders',
+        'POST catalog',
+        { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST', 'server.address': 'catalog' } },
+        async (span) => {
+          const answer = await this.fetch(this.options.url, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              // Correlation only; no credentials: the question is asked as an anonymous shopper.
+              ...(request
+                ? { 'x-request-id': request.requestId, traceparent: `00-${request.traceId}-${'0'.repeat(15)}1-01` }
+                : {}),
+              ...injectTraceHeaders({}),
+            },
+            body: JSON.stringify({ query, variables }),
+            signal: AbortSignal.timeout(this.timeoutMs),
+          });
+          span.setAttribute('http.response.status_code', answer.status);
+          return answer;
         },
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      );
       const body = (await response.json()) as CatalogResponse;
       if (!response.ok || body.errors?.length || !body.data) {
         throw new Error(

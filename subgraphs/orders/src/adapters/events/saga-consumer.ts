@@ -12,7 +12,7 @@ import { processOnce, TOPICS, type DomainEvent, type Subscription } from '@comme
 import { subscribeSaga, type ServiceRuntime } from '@commerce/runtime';
 import { notFound } from '@commerce/platform';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
-import { systemActor } from '../../domain/order.ts';
+import { systemActor, type StatusChange } from '../../domain/order.ts';
 import type { OrderEvent } from '../../domain/order-events.ts';
 import { cancelOrder } from '../../application/cancel-order.ts';
 import { confirmPayment } from '../../application/confirm-payment.ts';
@@ -21,6 +21,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { EventCause } from '../../ports/order-event-outbox.ts';
 import type { OrdersTransaction, UnitOfWork } from '../../ports/unit-of-work.ts';
 import { transactionPorts } from '../prisma/prisma-unit-of-work.ts';
+import type { SagaOutcomeMetrics } from '../metrics/orders-metrics.ts';
 
 export const ORDERS_SAGA_GROUP = 'orders.saga';
 
@@ -38,16 +39,22 @@ export async function startOrdersSaga(
   prisma: PrismaClient,
   clock: Clock,
   afterCommit: () => void,
+  outcomes?: SagaOutcomeMetrics,
 ): Promise<Subscription> {
   const apply = async (
     event: DomainEvent,
     effect: (deps: { unitOfWork: UnitOfWork; clock: Clock; ports: OrdersTransaction }) => Promise<unknown>,
   ) => {
+    let changes: StatusChange[] = [];
     const applied = await processOnce(prisma, ORDERS_SAGA_GROUP, event, (tx) => {
-      const ports = transactionPorts(tx, clock);
+      changes = []; // this attempt's status changes, counted once it committed
+      const ports = outcomes ? outcomes.observe(transactionPorts(tx, clock), changes) : transactionPorts(tx, clock);
       return effect({ unitOfWork: within(ports), clock, ports });
     });
-    if (applied) afterCommit();
+    if (applied) {
+      outcomes?.record(changes);
+      afterCommit();
+    }
   };
 
   return subscribeSaga(runtime, {

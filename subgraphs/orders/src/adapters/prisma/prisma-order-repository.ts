@@ -14,12 +14,21 @@ const withDetails = {
 
 type OrderRow = Prisma.OrderGetPayload<{ include: typeof withDetails }>;
 
+/** The fields of an order row (with its lines and history) that make the domain Order. */
+type OrderRecord = Omit<OrderRow, 'lines' | 'history'> & {
+  lines: Pick<OrderRow['lines'][number], 'productId' | 'quantity' | 'unitPriceCents'>[];
+  history: Pick<OrderRow['history'][number], 'fromStatus' | 'toStatus' | 'reason' | 'actorType' | 'actorId' | 'at'>[];
+};
+
+type JsonColumn<T> = T | string;
+const fromJson = <T>(value: JsonColumn<T>): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
+
 const statusOf = (value: string): OrderStatus => {
   if (!isOrderStatus(value)) throw new Error(`unknown order status in the database: ${value}`);
   return value;
 };
 
-export function toOrder(row: OrderRow): Order {
+export function toOrder(row: OrderRecord): Order {
   return {
     id: row.id,
     number: row.number,
@@ -61,6 +70,13 @@ const whereOf = (filter: OrderFilter): Prisma.OrderWhereInput => ({
 });
 
 export class PrismaOrderRepository implements OrderRepository {
+  /**
+   * Orders this transaction has locked, as read under the lock. Locking one order again in the same
+   * transaction (the saga's PaymentCaptured step locks it, then confirmPayment does) cannot find it
+   * changed, since every writer locks it first: no second round of queries. Writes forget the entry.
+   */
+  private readonly locked = new Map<string, Order>();
+
   constructor(private readonly db: OrdersDb) {}
 
   async findByIds(ids: readonly string[]): Promise<Order[]> {
@@ -114,19 +130,50 @@ export class PrismaOrderRepository implements OrderRepository {
         },
         history: { create: order.history.map(historyRow) },
       },
-      include: withDetails,
+      // The lines and history are what we just wrote: only the number the database assigned comes back.
+      select: { number: true },
     });
-    return toOrder(row);
+    return { ...order, number: row.number };
   }
 
   async lock(id: string): Promise<Order | null> {
+    const remembered = this.locked.get(id);
+    if (remembered) return remembered;
     const locked = await this.db.$queryRaw<{ id: string }[]>`SELECT id FROM orders WHERE id = ${id}::uuid FOR UPDATE`;
     if (locked.length === 0) return null;
-    const row = await this.db.order.findUnique({ where: { id }, include: withDetails });
-    return row ? toOrder(row) : null;
+    // A second statement, so it reads what the previous holder of the lock committed: the order with its
+    // lines and history in one query (as Prisma's include would in three).
+    const [row] = await this.db.$queryRaw<
+      (Omit<OrderRecord, 'lines' | 'history'> & {
+        lines: JsonColumn<OrderRecord['lines']>;
+        history: JsonColumn<(Omit<OrderRecord['history'][number], 'at'> & { at: string })[]>;
+      })[]
+    >`
+      SELECT o.id::text AS id, o.number, o.user_id AS "userId", o.status, o.payment_method_id AS "paymentMethodId",
+             o.shipping_address_id AS "shippingAddressId", o.currency::text AS currency, o.subtotal_cents AS "subtotalCents",
+             o.total_cents AS "totalCents", o.payment_id AS "paymentId", o.version, o.created_at AS "createdAt",
+             o.updated_at AS "updatedAt",
+             COALESCE((SELECT json_agg(json_build_object('productId', l.product_id, 'quantity', l.quantity,
+                                                         'unitPriceCents', l.unit_price_cents) ORDER BY l.position)
+                         FROM order_lines l WHERE l.order_id = o.id), '[]'::json) AS lines,
+             COALESCE((SELECT json_agg(json_build_object('fromStatus', h.from_status, 'toStatus', h.to_status,
+                                                         'reason', h.reason, 'actorType', h.actor_type,
+                                                         'actorId', h.actor_id, 'at', h.at) ORDER BY h.sequence)
+                         FROM order_status_changes h WHERE h.order_id = o.id), '[]'::json) AS history
+        FROM orders o
+       WHERE o.id = ${id}::uuid`;
+    if (!row) return null;
+    const order = toOrder({
+      ...row,
+      lines: fromJson(row.lines),
+      history: fromJson(row.history).map((change) => ({ ...change, at: new Date(change.at) })),
+    });
+    this.locked.set(id, order);
+    return order;
   }
 
   async update(order: Order, previousVersion: number, appended: StatusChange[]): Promise<void> {
+    this.locked.delete(order.id);
     await this.updateRow(order, previousVersion);
     if (appended.length > 0) {
       await this.db.orderStatusChange.createMany({
@@ -136,6 +183,7 @@ export class PrismaOrderRepository implements OrderRepository {
   }
 
   async updatePrices(order: Order, previousVersion: number): Promise<void> {
+    this.locked.delete(order.id);
     await this.updateRow(order, previousVersion);
     for (const line of order.lines) {
       await this.db.orderLine.updateMany({

@@ -1,0 +1,58 @@
+// Regression (reliability/faults-infrastructure): while PostgreSQL was down, clients got
+// INTERNAL_SERVER_ERROR for every request that touched the database; it is SERVICE_UNAVAILABLE now.
+import { GraphQLError } from 'graphql';
+import { createErrorFormatter, isDatabaseUnavailable } from '../src/errors.ts';
+
+/** What Prisma 7 with the pg adapter throws when the server is down (P1001, the adapter's cause inside). */
+function prismaUnreachable(): Error {
+  return Object.assign(
+    new Error("Invalid `prisma.order.findMany()` invocation:\n\nCan't reach database server at 127.0.0.1:37363"),
+    {
+      name: 'PrismaClientKnownRequestError',
+      code: 'P1001',
+      meta: {
+        driverAdapterError: {
+          name: 'DriverAdapterError',
+          cause: { kind: 'DatabaseNotReachable', host: '127.0.0.1', port: 37363 },
+        },
+      },
+    },
+  );
+}
+
+describe('a database outage', () => {
+  const logged: unknown[] = [];
+  const format = createErrorFormatter({ onInternalError: (error) => logged.push(error), requestId: () => 'req-9' });
+  const formatWrapped = (original: Error) => {
+    const wrapped = new GraphQLError(original.message, { originalError: original, path: ['placeOrder'] });
+    return format({ message: wrapped.message, path: ['placeOrder'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }, wrapped);
+  };
+
+  it.each([
+    ['Prisma cannot reach the server (P1001)', prismaUnreachable()],
+    ['the connection is cut mid-query', new Error('Connection terminated unexpectedly')],
+    [
+      'the server is shutting down (57P01)',
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+    ],
+    ['the server is still recovering', new Error('the database system is starting up')],
+    [
+      'a refused connection, wrapped as the cause',
+      new Error('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) }),
+    ],
+  ])('answers SERVICE_UNAVAILABLE without internals when %s', (_case, error) => {
+    const formatted = formatWrapped(error);
+    expect(formatted.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', requestId: 'req-9' });
+    expect(formatted.path).toEqual(['placeOrder']);
+    expect(JSON.stringify(formatted)).not.toMatch(/127\.0\.0\.1|prisma|Connection terminated|P1001|administrator/i);
+    expect(logged.map((entry) => (entry as GraphQLError).originalError)).toContain(error);
+  });
+
+  it('leaves other unexpected errors INTERNAL_SERVER_ERROR', () => {
+    const sqlError = Object.assign(new Error('relation "orders" does not exist'), { code: '42P01' });
+    expect(isDatabaseUnavailable(sqlError)).toBe(false);
+    expect(formatWrapped(sqlError).extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(isDatabaseUnavailable(new Error('Cannot read properties of undefined'))).toBe(false);
+    expect(isDatabaseUnavailable(undefined)).toBe(false);
+  });
+});
