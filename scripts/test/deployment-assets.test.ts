@@ -11,7 +11,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import { ConfigError, createServiceMetrics } from '@commerce/platform';
+import { ConfigError, createServiceMetrics, tracingSettingsFromEnv } from '@commerce/platform';
 import { loadServiceConfig } from '@commerce/runtime/config';
 import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '@commerce/runtime/services';
 import { loadGatewayConfig } from '../../gateway/src/config.ts';
@@ -46,9 +46,12 @@ const K8S = 'deploy/k8s';
 
 type Loader = (env: Record<string, string | undefined>) => unknown;
 
+// Every process also reads the standard OTEL_* tracing variables (runMain → configureTracing).
+const readTracing: Loader = (env) => tracingSettingsFromEnv(env);
+
 async function loadersOf(service: Deployable): Promise<Loader[]> {
-  if (service === 'gateway') return [(env) => loadGatewayConfig(env)];
-  const loaders: Loader[] = [(env) => loadServiceConfig(service, env)];
+  if (service === 'gateway') return [(env) => loadGatewayConfig(env), readTracing];
+  const loaders: Loader[] = [(env) => loadServiceConfig(service, env), readTracing];
   const own = repoPath('subgraphs', service, 'src', 'config.ts');
   if (existsSync(own)) {
     const module = (await import(pathToFileURL(own).href)) as Record<string, unknown>;
