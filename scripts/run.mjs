@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry for the root npm scripts. npm here runs no pre/post or install scripts, so every command
 // prepares what it needs itself (generated Prisma clients) before it runs.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -13,12 +13,22 @@ function run(cmd, args, env = {}) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+/**
+ * Runs a long-lived command and hands it the signals this wrapper receives (a plain `kill <pid>` of
+ * `npm start` must stop the graph, not orphan it), then exits with its code.
+ */
+function runForwardingSignals(cmd, args) {
+  const child = spawn(cmd, args, { cwd: root, stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : 1)));
+}
+
 const jest = ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js'];
 
 switch (command) {
   case 'start':
     run(process.execPath, ['scripts/generate.mjs']);
-    run(process.execPath, ['--import', 'tsx', 'scripts/start-embedded.ts', ...rest]);
+    runForwardingSignals(process.execPath, ['--import', 'tsx', 'scripts/start-embedded.ts', ...rest]);
     break;
   case 'test':
     run(process.execPath, ['scripts/generate.mjs']);

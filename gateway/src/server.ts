@@ -167,6 +167,8 @@ export async function startGateway(
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    // runMain owns SIGTERM/SIGINT and stops everything in order; Apollo's own handlers would race it.
+    stopOnTerminationSignals: false,
     nodeEnv: config.nodeEnv,
     // Decided per request by introspectionPolicyPlugin (admins only in production).
     introspection: true,

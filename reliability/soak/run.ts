@@ -98,6 +98,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakOutcome> {
         GATEWAY_RATE_LIMIT_SENSITIVE_POINTS: '1000000000',
         REDIS_URL: full ? options.redisUrl : undefined,
         GATEWAY_REDIS_PREFIX: redisPrefix,
+        // Full mode: cached answers are purged by the catalog's events, as in production.
+        ...(full ? { KAFKA_BROKERS: options.kafkaBrokers, KAFKA_TOPIC_PREFIX: kafkaPrefix } : {}),
       },
     });
     options.signal?.throwIfAborted();

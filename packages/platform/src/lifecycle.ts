@@ -46,6 +46,8 @@ export async function runMain(service: string, logger: Logger | undefined, start
       process.exit(1);
     }
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // `on`, not `once`: a second signal (Ctrl-C reaches both `npm start`'s wrapper, which forwards it, and
+  // this process) must not fall back to Node's default and kill the process mid-shutdown.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }

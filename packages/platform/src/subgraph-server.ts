@@ -64,6 +64,8 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
 
   const apollo = new ApolloServer<Context>({
     schema: options.schema,
+    // runMain owns SIGTERM/SIGINT and stops everything in order; Apollo's own handlers would race it.
+    stopOnTerminationSignals: false,
     introspection: true, // subgraphs sit behind the gateway; composition and tooling need it
     includeStacktraceInErrorResponses: false,
     formatError: createErrorFormatter({
