@@ -27,7 +27,7 @@ describeWithServers(
     let database: TestDatabase;
     let db: pg.Client;
     let catalog: RunningServer | undefined;
-    const probe = new KafkaProbe(process.env.TEST_KAFKA_BROKERS!, prefix);
+    let probe: KafkaProbe;
     const env = () => ({
       ...process.env,
       ...testJwtEnv(),
@@ -41,6 +41,7 @@ describeWithServers(
     });
 
     beforeAll(async () => {
+      probe = new KafkaProbe(process.env.TEST_KAFKA_BROKERS!, prefix);
       database = await createTestDatabase('catalog');
       const module = await loadSubgraphModule('catalog');
       const runtime = await createServiceRuntime('catalog', {
@@ -55,7 +56,7 @@ describeWithServers(
     afterAll(async () => {
       await catalog?.stop();
       await db?.end();
-      await probe.close();
+      await probe?.close();
       await database?.drop();
     });
 
