@@ -9,8 +9,10 @@
 import { jest } from '@jest/globals';
 import { describeWithServers } from '@commerce/testkit';
 import {
+  expectSettledAndReconciled,
   pause,
   settleAndReconcile,
+  settlementFigures,
   startCheckoutLoad,
   startFaultStack,
   until,
@@ -54,22 +56,8 @@ describeWithServers(
       await pause(3_000);
       await load.stop();
       const settlement = await settleAndReconcile(stack, load.placed, 240_000);
-      figures.push({
-        fault: name,
-        ...seen,
-        placed: settlement.placed,
-        placedBeforeFault: before,
-        byStatus: settlement.byStatus,
-        attempts: load.attempts,
-        abandoned: load.abandoned,
-        errorsByCode: load.errorsByCode,
-        settleMs: settlement.settleMs,
-        violations: settlement.report.violations,
-      });
-      expect(settlement.missing).toEqual([]);
-      expect(settlement.byStatus.PENDING ?? 0).toBe(0);
-      expect(settlement.report.violations).toEqual([]);
-      expect(settlement.byStatus.CONFIRMED ?? 0).toBeGreaterThan(0);
+      figures.push({ fault: name, ...seen, placedBeforeFault: before, ...settlementFigures(load, settlement) });
+      expectSettledAndReconciled(settlement);
       return { load, before, settlement };
     }
 

@@ -263,3 +263,24 @@ export async function until(what: string, condition: () => Promise<boolean>, tim
   }
   throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
 }
+
+/** The figures every fault scenario reports once its load stopped and the books were reconciled. */
+export function settlementFigures(load: CheckoutLoad, settlement: Settlement): Record<string, unknown> {
+  return {
+    placed: settlement.placed,
+    byStatus: settlement.byStatus,
+    attempts: load.attempts,
+    abandoned: load.abandoned,
+    errorsByCode: load.errorsByCode,
+    settleMs: settlement.settleMs,
+    violations: settlement.report.violations,
+  };
+}
+
+/** Nothing lost, nothing stuck, the books agree across services, and the shop still sold something. */
+export function expectSettledAndReconciled(settlement: Settlement): void {
+  expect(settlement.missing).toEqual([]);
+  expect(settlement.byStatus.PENDING ?? 0).toBe(0);
+  expect(settlement.report.violations).toEqual([]);
+  expect(settlement.byStatus.CONFIRMED ?? 0).toBeGreaterThan(0);
+}
