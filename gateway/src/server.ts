@@ -99,7 +99,11 @@ export async function startGateway(
   const redis: Redis | undefined = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   let store: CacheStore = new MemoryCacheStore(config.cache.memoryMaxBytes);
   if (redis) {
-    const redisStore = new RedisCacheStore(redis, config.redisKeyPrefix);
+    const redisStore = new RedisCacheStore(redis, config.redisKeyPrefix, {
+      // The hit path learns of purges by other instances from a pub/sub feed rather than a GET per hit.
+      purgeEpochFeed: config.cache.responseCache && config.cache.hitPath,
+      logger,
+    });
     await redisStore.syncClock();
     store = redisStore;
   }

@@ -13,8 +13,10 @@
  *   down); the `age` header is recomputed on every hit.
  * - Purges: every purge raises the store's purge epoch before deleting anything. A copy is served only
  *   when the epoch read *after the request arrived* still equals the epoch known before the copy's
- *   answer was computed — in memory that is a field; with Redis one GET shared by all hits waiting at
- *   that moment, so a purge made by any instance is seen by every instance's next request.
+ *   answer was computed — in memory that is a field; with Redis the epoch every purge publishes on a
+ *   pub/sub channel (`purge-epoch-feed.ts`), so a purge made by any instance is seen by every instance
+ *   as soon as the message arrives; while that feed is not confirmed, one GET per hit (shared by all
+ *   hits waiting at that moment), so it is seen by the next request.
  * - Rate limits: every hit spends the caller's points in the same limiter and key as the normal path
  *   (`ip:<client address>`, the address Express would compute). With Redis the hit path takes points in
  *   small leases (never more than an eighth of what the caller has left, at most 64): an instance may
@@ -156,15 +158,19 @@ export function createHitPath(options: HitPathOptions): HitPath {
   };
 
   // --- purge epoch -------------------------------------------------------------------------------
-  // Memory answers at once; Redis is asked, and concurrent hits share one GET.
-  const probe = store.purgeEpoch();
-  const epochIsLocal = typeof probe === 'number';
-  if (typeof probe !== 'number') probe.then((epoch) => observeEpoch(epoch)).catch(() => undefined);
+  // Memory, and Redis while its pub/sub feed is confirmed, answer at once; otherwise Redis is asked,
+  // and concurrent hits share one GET.
+  if (store.currentPurgeEpoch() === undefined) {
+    (async () => store.purgeEpoch())()
+      .then((epoch) => observeEpoch(epoch))
+      .catch(() => undefined);
+  }
   let inflight: Promise<number> | undefined;
   let following: Promise<number> | undefined;
   /** An epoch read that started after this call. */
   const freshEpoch = (): number | Promise<number> => {
-    if (epochIsLocal) return store.purgeEpoch();
+    const known = store.currentPurgeEpoch();
+    if (known !== undefined) return known;
     // A read already on its way may have been sent before this request arrived: wait for the next one.
     if (inflight) {
       following ??= inflight
@@ -175,7 +181,7 @@ export function createHitPath(options: HitPathOptions): HitPath {
         });
       return following;
     }
-    inflight = (store.purgeEpoch() as Promise<number>).finally(() => (inflight = undefined));
+    inflight = Promise.resolve(store.purgeEpoch()).finally(() => (inflight = undefined));
     return inflight;
   };
   function observeEpoch(epoch: number) {
@@ -184,23 +190,26 @@ export function createHitPath(options: HitPathOptions): HitPath {
       clear();
     }
   }
-  /** The epoch an answer computed from now on is at least as new as (Redis: the last one seen). */
-  const epochBeforeArrival = () => (epochIsLocal ? (store.purgeEpoch() as number) : knownEpoch);
+  /** The epoch an answer computed from now on is at least as new as (Redis without a feed: the last one seen). */
+  const epochBeforeArrival = () => store.currentPurgeEpoch() ?? knownEpoch;
 
   // --- rate limit --------------------------------------------------------------------------------
   const leases = new Map<string, { left: number; until: number; nextSize: number }>();
-  /** True when the caller may be served; false sends the request to the normal path (which answers 429). */
-  const spendPoint = async (key: string): Promise<boolean> => {
-    const at = now();
+  /** Lease requests on their way, per key: concurrent hits wait for one instead of each taking a lease. */
+  const leasing = new Map<string, Promise<boolean>>();
+  const takeFromLease = (key: string): boolean => {
     const lease = leases.get(key);
-    if (lease && lease.left > 0 && lease.until > at) {
-      lease.left--;
-      return true;
-    }
-    const size = options.leaseRateLimitPoints ? (lease?.nextSize ?? 1) : 1;
+    if (!lease || lease.left <= 0 || lease.until <= now()) return false;
+    lease.left--;
+    return true;
+  };
+  /** Takes a new lease (or a single point) from the limiter; the caller's own point comes out of it. */
+  const acquire = async (key: string): Promise<boolean> => {
+    const at = now();
+    const size = options.leaseRateLimitPoints ? (leases.get(key)?.nextSize ?? 1) : 1;
     try {
       const result = await limiter.consume(key, size);
-      if (size > 1 || options.leaseRateLimitPoints) {
+      if (options.leaseRateLimitPoints) {
         if (leases.size >= 10_000 && !leases.has(key)) leases.clear();
         leases.set(key, {
           left: size - 1,
@@ -214,6 +223,23 @@ export function createHitPath(options: HitPathOptions): HitPath {
       if (!isRateLimiterRes(outcome)) logWarning(outcome, 'hit path: rate limiter failed; serving through the normal path');
       return false;
     }
+  };
+  /** True when the caller may be served; false sends the request to the normal path (which answers 429). */
+  const spendPoint = async (key: string): Promise<boolean> => {
+    if (takeFromLease(key)) return true;
+    if (!options.leaseRateLimitPoints) return acquire(key);
+    // One lease request per key at a time; the others wait for it and then draw from the lease.
+    for (let round = 0; round < 4; round++) {
+      const pending = leasing.get(key);
+      if (!pending) break;
+      await pending;
+      if (takeFromLease(key)) return true;
+    }
+    const request = acquire(key).finally(() => {
+      if (leasing.get(key) === request) leasing.delete(key);
+    });
+    leasing.set(key, request);
+    return request;
   };
 
   // --- L1 ----------------------------------------------------------------------------------------
@@ -313,8 +339,8 @@ export function createHitPath(options: HitPathOptions): HitPath {
   const fill = (res: ServerResponse, ticket: HitPathTicket, chunks: Buffer[]) => {
     const { fill: answer } = ticket;
     if (!answer || res.statusCode !== 200) return;
-    const local = store.purgeEpoch();
-    if (typeof local === 'number' && local !== ticket.epoch) return; // purged while this was answered
+    const local = store.currentPurgeEpoch();
+    if (local !== undefined && local !== ticket.epoch) return; // purged while this was answered
     const at = now();
     const expiresAt = at + (answer.maxAgeSeconds - answer.ageSeconds - 0.5) * 1000;
     if (expiresAt <= at) return;
@@ -349,29 +375,47 @@ export function createHitPath(options: HitPathOptions): HitPath {
     });
   };
 
-  const serve = async (req: PreReadRequest, res: ServerResponse, key: string, body: Buffer | undefined) => {
-    const started = process.hrtime.bigint();
+  // Synchronous whenever the epoch and a leased point are at hand (the common case): no promise per hit.
+  const serve = (req: PreReadRequest, res: ServerResponse, key: string, body: Buffer | undefined): void | Promise<void> => {
+    const started = performance.now();
     const entry = entries.get(key);
     if (!entry) return fallThrough(req, res, key, body);
     if (now() >= entry.expiresAt) {
       remove(entry);
       return fallThrough(req, res, key, body);
     }
-    try {
-      const epochNow = freshEpoch();
-      const epoch = typeof epochNow === 'number' ? epochNow : await epochNow;
-      observeEpoch(epoch);
-      if (epoch !== entry.epoch) {
-        remove(entry);
+    const epochNow = freshEpoch();
+    if (typeof epochNow === 'number') return afterEpoch(req, res, key, body, entry, epochNow, started);
+    return epochNow.then(
+      (epoch) => afterEpoch(req, res, key, body, entry, epoch, started),
+      (error: unknown) => {
+        logWarning(error, 'hit path: purge epoch unreadable; serving through the normal path');
         return fallThrough(req, res, key, body);
-      }
-    } catch (error) {
-      logWarning(error, 'hit path: purge epoch unreadable; serving through the normal path');
+      },
+    );
+  };
+
+  const afterEpoch = (
+    req: PreReadRequest,
+    res: ServerResponse,
+    key: string,
+    body: Buffer | undefined,
+    entry: Entry,
+    epoch: number,
+    started: number,
+  ): void | Promise<void> => {
+    observeEpoch(epoch);
+    if (epoch !== entry.epoch) {
+      remove(entry);
       return fallThrough(req, res, key, body);
     }
     // A purge landing while the limiter answers is concurrent with this request: either order is a true answer.
-    if (!(await spendPoint(`ip:${clientIp(req)}`))) return fallThrough(req, res, key, body);
+    const caller = `ip:${clientIp(req)}`;
+    if (takeFromLease(caller)) return answer(req, res, entry, started);
+    return spendPoint(caller).then((allowed) => (allowed ? answer(req, res, entry, started) : fallThrough(req, res, key, body)));
+  };
 
+  const answer = (req: PreReadRequest, res: ServerResponse, entry: Entry, started: number) => {
     const headers = entry.headers.slice();
     const requestId = single(req.headers['x-request-id']);
     headers[entry.requestIdIndex] = requestId && REQUEST_ID.test(requestId) ? requestId : randomUUID();
@@ -379,11 +423,21 @@ export function createHitPath(options: HitPathOptions): HitPath {
     res.writeHead(200, headers);
     res.end(entry.body);
     counts.hits++;
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = (performance.now() - started) / 1000;
     hitCounter.inc();
     entry.operations.inc();
     entry.duration.observe(seconds);
     httpDuration(req.method!).observe(seconds);
+  };
+
+  /** Runs serve, turning a throw or a rejection into a 500 (never an unhandled rejection). */
+  const serveSafely = (req: PreReadRequest, res: ServerResponse, key: string, body: Buffer | undefined) => {
+    try {
+      const pending = serve(req, res, key, body);
+      if (pending) pending.catch((error: unknown) => failed(res, error));
+    } catch (error) {
+      failed(res, error);
+    }
   };
 
   const failed = (res: ServerResponse, error: unknown) => {
@@ -402,7 +456,7 @@ export function createHitPath(options: HitPathOptions): HitPath {
       return;
     }
     if (req.method === 'GET') {
-      serve(req, res, candidate.key, undefined).catch((error) => failed(res, error));
+      serveSafely(req, res, candidate.key, undefined);
       return;
     }
     const chunks: Buffer[] = [];
@@ -413,7 +467,7 @@ export function createHitPath(options: HitPathOptions): HitPath {
     });
     req.once('end', () => {
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-      serve(req, res, candidate.key + body.toString('latin1'), body).catch((error) => failed(res, error));
+      serveSafely(req, res, candidate.key + body.toString('latin1'), body);
     });
     // The client went away mid-body: nobody is left to answer.
     req.once('error', () => res.destroy());

@@ -5,6 +5,8 @@
  */
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import type { Redis } from 'ioredis';
+import type { Logger } from '@commerce/platform';
+import { PurgeEpochFeed } from './purge-epoch-feed.ts';
 
 export interface CacheStore extends KeyValueCache<string> {
   /** Records that the entry `key` (alive for `ttlSeconds`) contains these entities. */
@@ -20,6 +22,11 @@ export interface CacheStore extends KeyValueCache<string> {
    * in-process copies are valid only while it has not moved (see `hit-path.ts`); memory answers at once.
    */
   purgeEpoch(): number | Promise<number>;
+  /**
+   * The purge epoch when known without asking anyone (memory; Redis while its pub/sub feed is
+   * confirmed), or undefined — then `purgeEpoch()` must be asked.
+   */
+  currentPurgeEpoch(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -62,6 +69,15 @@ export class MemoryCacheStore implements CacheStore {
 
   async purge(tags: string[]): Promise<number> {
     this.epoch++;
+    try {
+      return await this.purgeTags(tags);
+    } finally {
+      // Again once everything is deleted: a copy made from an answer read meanwhile is dropped too.
+      this.epoch++;
+    }
+  }
+
+  private async purgeTags(tags: string[]): Promise<number> {
     const now = Date.now();
     let deleted = 0;
     for (const tag of tags) {
@@ -86,6 +102,10 @@ export class MemoryCacheStore implements CacheStore {
     return this.epoch;
   }
 
+  currentPurgeEpoch(): number {
+    return this.epoch;
+  }
+
   async close(): Promise<void> {
     this.values.clear();
   }
@@ -105,18 +125,30 @@ export class MemoryCacheStore implements CacheStore {
 /**
  * Redis layout (all under `gateway:`): `gateway:kv:<key>` values with their TTL, `gateway:tag:<tag>`
  * sets of keys (expiring with their longest-lived member), `gateway:purged:<tag>` purge marks,
- * `gateway:purge-epoch` the count of purges (read by every instance's hit path).
+ * `gateway:purge-epoch` the count of purges (read by every instance's hit path), announced on the
+ * pub/sub channel `gateway:purge-epoch` so instances need not read it per hit (`purge-epoch-feed.ts`).
  */
 export class RedisCacheStore implements CacheStore {
   /** Redis time minus local time, so purge marks from every gateway instance share one clock. */
   private offsetMs = 0;
   private uncertaintyMs = 1000;
   private lastSync = 0;
+  private readonly feed: PurgeEpochFeed | undefined;
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix = 'gateway:',
-  ) {}
+    options: { purgeEpochFeed?: boolean; logger?: Logger } = {},
+  ) {
+    this.feed = options.purgeEpochFeed
+      ? new PurgeEpochFeed({ redis, epochKey: this.epochKey, channel: this.epochKey, logger: options.logger })
+      : undefined;
+  }
+
+  /** Resolves once the purge epoch feed is confirmed (false after the timeout, or without a feed). */
+  async purgeEpochFeedLive(timeoutMs?: number): Promise<boolean> {
+    return (await this.feed?.whenLive(timeoutMs)) ?? false;
+  }
 
   /** Measures the offset to Redis's clock (TIME); repeated every minute while in use. */
   async syncClock(): Promise<void> {
@@ -166,9 +198,24 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async purge(tags: string[]): Promise<number> {
-    let deleted = 0;
     // Before anything is deleted: from here on no instance's hit path serves what it copied earlier.
-    await this.redis.incr(this.epochKey);
+    await this.raiseEpoch();
+    try {
+      return await this.purgeTags(tags);
+    } finally {
+      // Again after: a copy made meanwhile from an answer read before the deletes is dropped as well.
+      await this.raiseEpoch();
+    }
+  }
+
+  private async raiseEpoch(): Promise<void> {
+    const epoch = await this.redis.incr(this.epochKey);
+    this.feed?.observe(epoch);
+    await this.redis.publish(this.epochKey, String(epoch));
+  }
+
+  private async purgeTags(tags: string[]): Promise<number> {
+    let deleted = 0;
     const now = this.storeTime(Date.now()).at;
     for (const tag of tags) {
       // Mark first: a response being written concurrently sees the mark and deletes itself.
@@ -190,8 +237,13 @@ export class RedisCacheStore implements CacheStore {
     return Number((await this.redis.get(this.epochKey)) ?? 0);
   }
 
+  currentPurgeEpoch(): number | undefined {
+    return this.feed?.current();
+  }
+
   async close(): Promise<void> {
-    // The Redis connection belongs to whoever created it.
+    // The shared Redis connection belongs to whoever created it; the feed's subscriber is ours.
+    await this.feed?.close();
   }
 
   private valueKey = (key: string) => `${this.prefix}kv:${key}`;
