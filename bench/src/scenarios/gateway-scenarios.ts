@@ -45,7 +45,12 @@ export interface GatewayScenarioResults {
   storefrontHive?: Comparison;
   cacheHit?: Comparison;
   cacheHitPersisted?: Comparison;
+  /** A bare server sending the same response bytes as the hit: its header block and its body. */
   ceiling?: Comparison;
+  /** A bare server sending the same body with only content type and length (for information). */
+  ceilingBodyOnly?: Comparison;
+  /** How many headers the hit (and so the ceiling) sends besides those Node adds. */
+  ceilingHeaderCount?: number;
   mobile?: Measurement;
   /**
    * The mobile query sent one at a time (so no two identical subgraph calls are ever in flight together
@@ -63,10 +68,13 @@ const comparison = (rounds: Measurement[]): Comparison => ({
   serverCpuMsPerRequest: mean(rounds.map((r) => r.cpuMsPerRequest?.server ?? Number.NaN)),
 });
 
-async function post(url: string, body: string): Promise<{ status: number; text: string }> {
+async function post(url: string, body: string): Promise<{ status: number; text: string; headers: Headers }> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  return { status: response.status, text: await response.text() };
+  return { status: response.status, text: await response.text(), headers: response.headers };
 }
+
+/** Headers Node's HTTP server writes itself, on the gateway and on the ceiling alike. */
+const HEADERS_NODE_ADDS = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
 
 /** One request before the load: the answer must be a GraphQL success, or the figures would be meaningless. */
 async function expectSuccess(gateway: Gateway, body: string): Promise<string> {
@@ -147,24 +155,34 @@ export async function runGatewayScenarios(
       const persisted = persistedQueryBody(STOREFRONT_PAGE, { first: pageSize });
       await expectSuccess(cached, persisted);
       results.responseBytes!['ours-cached'] = Buffer.byteLength(hitBody);
-      const ceiling = await startCeilingServer('ceiling', hitBody);
+      // The ceiling answers with the hit's own header block (same order and values) and body.
+      const hit = await post(cached.url, storefront);
+      const hitHeaders = [...hit.headers].filter(([name]) => !HEADERS_NODE_ADDS.has(name));
+      if (hit.text !== hitBody) throw new Error('two cache hits at our gateway answered different bodies');
+      const ceiling = await startCeilingServer('ceiling', hitBody, hitHeaders);
       started.push(ceiling);
-      const measured: Record<'hit' | 'apq' | 'ceiling', Measurement[]> = { hit: [], apq: [], ceiling: [] };
+      const bodyOnly = await startCeilingServer('ceiling-body-only', hitBody);
+      started.push(bodyOnly);
+      type Side = 'hit' | 'apq' | 'ceiling' | 'bodyOnly';
+      const measured: Record<Side, Measurement[]> = { hit: [], apq: [], ceiling: [], bodyOnly: [] };
       for (let round = 1; round <= rounds; round++) {
-        const order: ('hit' | 'apq' | 'ceiling')[] = round % 2 === 1 ? ['hit', 'apq', 'ceiling'] : ['ceiling', 'apq', 'hit'];
+        const order: Side[] = round % 2 === 1 ? ['hit', 'apq', 'ceiling', 'bodyOnly'] : ['bodyOnly', 'ceiling', 'apq', 'hit'];
         for (const which of order) {
-          const target =
-            which === 'ceiling'
-              ? { url: ceiling.url, body: storefront }
-              : { url: cached.url, body: which === 'apq' ? persisted : storefront };
-          const label = { hit: 'ours cache hit', apq: 'ours cache hit (APQ hash)', ceiling: 'bare node:http ceiling' }[which];
+          const server = which === 'ceiling' ? ceiling : which === 'bodyOnly' ? bodyOnly : cached;
+          const target = { url: server.url, body: which === 'apq' ? persisted : storefront };
+          const label = {
+            hit: 'ours cache hit',
+            apq: 'ours cache hit (APQ hash)',
+            ceiling: 'bare node:http ceiling',
+            bodyOnly: 'bare node:http, body only',
+          }[which];
           measured[which].push(
             await runLoad(
               `${label} round ${round}`,
               target,
               settings,
-              which === 'ceiling' ? undefined : subgraphs.urls,
-              cpu(which === 'ceiling' ? ceiling : cached),
+              server === cached ? subgraphs.urls : undefined,
+              cpu(server),
             ),
           );
         }
@@ -172,6 +190,9 @@ export async function runGatewayScenarios(
       results.cacheHit = comparison(measured.hit);
       results.cacheHitPersisted = comparison(measured.apq);
       results.ceiling = comparison(measured.ceiling);
+      results.ceilingBodyOnly = comparison(measured.bodyOnly);
+      results.ceilingHeaderCount = hitHeaders.length;
+      await bodyOnly.stop();
       await ceiling.stop();
       await cached.stop();
     }

@@ -221,13 +221,19 @@ export function pointSupergraphAt(sdl: string, subgraphs: SubgraphUrls): string 
 }
 
 /** The ceiling: a bare node:http server answering every request with `body`. */
-export async function startCeilingServer(name: string, body: string): Promise<Gateway> {
+export async function startCeilingServer(name: string, body: string, headers?: [string, string][]): Promise<Gateway> {
   const port = await freePort();
   mkdirSync(WORK_DIR, { recursive: true });
-  const bodyFile = path.join(WORK_DIR, 'ceiling-body.json');
+  const bodyFile = path.join(WORK_DIR, `${name}-body.json`);
   writeFileSync(bodyFile, body);
+  const args = ['bench/src/stack/ceiling-server.ts', String(port), bodyFile];
+  if (headers) {
+    const headersFile = path.join(WORK_DIR, `${name}-headers.json`);
+    writeFileSync(headersFile, JSON.stringify(headers));
+    args.push(headersFile);
+  }
   const ready = readyLine<{ ready: true }>(name);
-  const child = spawnNode(name, { args: ['bench/src/stack/ceiling-server.ts', String(port), bodyFile], onLine: ready.onLine });
+  const child = spawnNode(name, { args, onLine: ready.onLine });
   await ready.ready(child);
   return { name, url: `http://127.0.0.1:${port}/graphql`, child, stop: () => child.stop() };
 }
