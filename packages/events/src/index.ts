@@ -9,3 +9,4 @@ export * from './outbox-relay.ts';
 export * from './inbox.ts';
 export * from './topic-prefix.ts';
 export * from './consumer-lag.ts';
+export * from './dead-letter-replay.ts';
