@@ -19,8 +19,8 @@
  *   hits waiting at that moment), so it is seen by the next request.
  * - Rate limits: every hit spends the caller's points in the same limiter and key as the normal path
  *   (`ip:<client address>`, the address Express would compute). With Redis the hit path takes points in
- *   small leases (never more than an eighth of what the caller has left, at most 64): an instance may
- *   spend a leased point a moment later than it was taken, never one that was not taken.
+ *   small leases sized by the caller's rate (`point-leases.ts`): an instance may spend a leased point a
+ *   moment later than it was taken, never one that was not taken.
  * - The body limit, JSON parsing errors, CSRF rules and everything else stay the normal path's: a
  *   request the hit path read but cannot answer goes on with its body replayed to Express's parser.
  */
@@ -29,8 +29,9 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { Readable } from 'node:stream';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Express, RequestHandler } from 'express';
-import { errorSummary, isRateLimiterRes, type Histogram, type Logger, type RateLimiterAbstract } from '@commerce/platform';
+import { errorSummary, type Histogram, type Logger, type RateLimiterAbstract } from '@commerce/platform';
 import type { GatewayContext } from '../context.ts';
+import { PointLeases } from '../limits/point-leases.ts';
 import { rootFieldNames } from '../limits/rate-limit.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { CacheStore } from './store.ts';
@@ -194,53 +195,11 @@ export function createHitPath(options: HitPathOptions): HitPath {
   const epochBeforeArrival = () => store.currentPurgeEpoch() ?? knownEpoch;
 
   // --- rate limit --------------------------------------------------------------------------------
-  const leases = new Map<string, { left: number; until: number; nextSize: number }>();
-  /** Lease requests on their way, per key: concurrent hits wait for one instead of each taking a lease. */
-  const leasing = new Map<string, Promise<boolean>>();
-  const takeFromLease = (key: string): boolean => {
-    const lease = leases.get(key);
-    if (!lease || lease.left <= 0 || lease.until <= now()) return false;
-    lease.left--;
-    return true;
-  };
-  /** Takes a new lease (or a single point) from the limiter; the caller's own point comes out of it. */
-  const acquire = async (key: string): Promise<boolean> => {
-    const at = now();
-    const size = options.leaseRateLimitPoints ? (leases.get(key)?.nextSize ?? 1) : 1;
-    try {
-      const result = await limiter.consume(key, size);
-      if (options.leaseRateLimitPoints) {
-        if (leases.size >= 10_000 && !leases.has(key)) leases.clear();
-        leases.set(key, {
-          left: size - 1,
-          until: at + Math.min(result.msBeforeNext, 1000),
-          nextSize: Math.min(64, Math.max(1, Math.floor(result.remainingPoints / 8))),
-        });
-      }
-      return true;
-    } catch (outcome) {
-      leases.delete(key);
-      if (!isRateLimiterRes(outcome)) logWarning(outcome, 'hit path: rate limiter failed; serving through the normal path');
-      return false;
-    }
-  };
-  /** True when the caller may be served; false sends the request to the normal path (which answers 429). */
-  const spendPoint = async (key: string): Promise<boolean> => {
-    if (takeFromLease(key)) return true;
-    if (!options.leaseRateLimitPoints) return acquire(key);
-    // One lease request per key at a time; the others wait for it and then draw from the lease.
-    for (let round = 0; round < 4; round++) {
-      const pending = leasing.get(key);
-      if (!pending) break;
-      await pending;
-      if (takeFromLease(key)) return true;
-    }
-    const request = acquire(key).finally(() => {
-      if (leasing.get(key) === request) leasing.delete(key);
-    });
-    leasing.set(key, request);
-    return request;
-  };
+  const points = new PointLeases(limiter, {
+    lease: options.leaseRateLimitPoints,
+    now,
+    onLimiterError: (error) => logWarning(error, 'hit path: rate limiter failed; serving through the normal path'),
+  });
 
   // --- L1 ----------------------------------------------------------------------------------------
   function clear() {
@@ -411,8 +370,10 @@ export function createHitPath(options: HitPathOptions): HitPath {
     }
     // A purge landing while the limiter answers is concurrent with this request: either order is a true answer.
     const caller = `ip:${clientIp(req)}`;
-    if (takeFromLease(caller)) return answer(req, res, entry, started);
-    return spendPoint(caller).then((allowed) => (allowed ? answer(req, res, entry, started) : fallThrough(req, res, key, body)));
+    if (points.takeFromLease(caller)) return answer(req, res, entry, started);
+    return points
+      .spend(caller)
+      .then((allowed) => (allowed ? answer(req, res, entry, started) : fallThrough(req, res, key, body)));
   };
 
   const answer = (req: PreReadRequest, res: ServerResponse, entry: Entry, started: number) => {
