@@ -140,8 +140,7 @@ export async function startGateway(
       ? createHitPath({
           app,
           store,
-          limiter: rateLimiters.general,
-          leaseRateLimitPoints: !!redis,
+          points: rateLimiters.generalPoints,
           bodyLimitBytes: config.http.bodyLimitBytes,
           maxBytes: config.cache.hitPathMaxBytes,
           metrics,

@@ -29,9 +29,9 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { Readable } from 'node:stream';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Express, RequestHandler } from 'express';
-import { errorSummary, type Histogram, type Logger, type RateLimiterAbstract } from '@commerce/platform';
+import { errorSummary, type Histogram, type Logger } from '@commerce/platform';
 import type { GatewayContext } from '../context.ts';
-import { PointLeases } from '../limits/point-leases.ts';
+import type { PointLeases } from '../limits/point-leases.ts';
 import { rootFieldNames } from '../limits/rate-limit.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { CacheStore } from './store.ts';
@@ -66,9 +66,8 @@ interface Entry {
 export interface HitPathOptions {
   app: Express;
   store: CacheStore;
-  limiter: RateLimiterAbstract;
-  /** Shared counters (Redis): spend points in leases instead of one round trip per hit. */
-  leaseRateLimitPoints: boolean;
+  /** The general rate limit's points (leased when shared in Redis), shared with the normal path. */
+  points: PointLeases;
   bodyLimitBytes: number;
   maxBytes: number;
   maxEntries?: number;
@@ -135,7 +134,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 export function createHitPath(options: HitPathOptions): HitPath {
-  const { app, store, limiter, metrics, logger } = options;
+  const { app, store, metrics, logger } = options;
   const now = options.now ?? Date.now;
   const maxEntries = options.maxEntries ?? 10_000;
   const sensitive = new Set(options.sensitiveFields);
@@ -195,11 +194,7 @@ export function createHitPath(options: HitPathOptions): HitPath {
   const epochBeforeArrival = () => store.currentPurgeEpoch() ?? knownEpoch;
 
   // --- rate limit --------------------------------------------------------------------------------
-  const points = new PointLeases(limiter, {
-    lease: options.leaseRateLimitPoints,
-    now,
-    onLimiterError: (error) => logWarning(error, 'hit path: rate limiter failed; serving through the normal path'),
-  });
+  const { points } = options;
 
   // --- L1 ----------------------------------------------------------------------------------------
   function clear() {

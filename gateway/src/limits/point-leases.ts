@@ -48,6 +48,11 @@ export class PointLeases {
     this.now = options.now ?? Date.now;
   }
 
+  /** Whether points are leased (shared counters) rather than taken one by one. */
+  get leased(): boolean {
+    return this.options.lease;
+  }
+
   /** Spends a point from the caller's open lease, if it has one; never waits. */
   takeFromLease(key: string): boolean {
     const lease = this.leases.get(key);

@@ -2,7 +2,8 @@
  * Rate limits per caller: the verified user id, or the client IP for anonymous requests. Counters live
  * in Redis in full mode (shared by every gateway instance) and in memory in embedded mode. When Redis
  * is unreachable the in-memory insurance limiter takes over, so limits stay in force per instance and
- * the gateway never fails because its counter store did.
+ * the gateway never fails because its counter store did. With Redis, the general budget's points are
+ * taken in small leases sized by the caller's rate (`point-leases.ts`); the sensitive budget's one by one.
  */
 import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
@@ -16,23 +17,29 @@ import {
   type RateLimiterAbstract,
 } from '@commerce/platform';
 import type { RateLimitSettings } from '../config.ts';
+import { PointLeases } from './point-leases.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 
 export interface RateLimiters {
   /** Every operation costs one point of the caller's budget. */
   general: RateLimiterAbstract;
+  /** The general budget's points, taken in leases when the counters are shared (Redis). */
+  generalPoints: PointLeases;
   /** Login, registration, token refresh and checkout: a much smaller budget per caller and field. */
   sensitive: RateLimiterAbstract;
 }
 
 /** The shared factory: Redis counters with an in-memory insurance limiter, or memory only (embedded mode). */
 export function createRateLimiters(settings: RateLimitSettings, redis?: Redis, redisPrefix = 'gateway:'): RateLimiters {
+  const general = createRateLimiter(
+    { keyPrefix: `${redisPrefix}rl:general`, points: settings.points, durationSeconds: settings.windowSeconds },
+    { redis },
+  );
   return {
-    general: createRateLimiter(
-      { keyPrefix: `${redisPrefix}rl:general`, points: settings.points, durationSeconds: settings.windowSeconds },
-      { redis },
-    ),
+    general,
+    // One set of leases per instance, shared by the normal path and the cache hit path.
+    generalPoints: new PointLeases(general, { lease: !!redis }),
     sensitive: createRateLimiter(
       {
         keyPrefix: `${redisPrefix}rl:sensitive`,
@@ -103,7 +110,10 @@ export function rateLimitPlugin(
       return {
         async didResolveOperation({ contextValue, document, operation }) {
           const caller = contextValue.viewer ? `user:${contextValue.viewer.userId}` : `ip:${contextValue.clientIp}`;
-          await consume(limiters.general, caller, 'general');
+          // Not leased, or the lease refused or failed: the limiter's own answer for this one point decides
+          // (a 429 with its retry time, or the insurance limiter).
+          const { generalPoints } = limiters;
+          if (!(generalPoints.leased && (await generalPoints.spend(caller)))) await consume(limiters.general, caller, 'general');
           if (!operation || operation.operation === 'subscription') return;
           for (const field of rootFieldNames(document, operation)) {
             if (sensitiveFields.has(field)) await consume(limiters.sensitive, `${field}:${caller}`, field);
