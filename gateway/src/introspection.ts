@@ -6,7 +6,16 @@ import { BREAK, GraphQLError, Kind, visit, type DocumentNode } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from './context.ts';
 
+/** Apollo hands every repeat of a query the same parsed document: walk each one once. */
+const introspectionByDocument = new WeakMap<DocumentNode, boolean>();
+
 export function usesIntrospection(document: DocumentNode): boolean {
+  let found = introspectionByDocument.get(document);
+  if (found === undefined) introspectionByDocument.set(document, (found = scanForIntrospection(document)));
+  return found;
+}
+
+function scanForIntrospection(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     [Kind.FIELD](node) {
