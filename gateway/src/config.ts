@@ -30,6 +30,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       SUBGRAPH_TIMEOUT_MS: env.positiveInt(10_000),
       SUBGRAPH_MAX_SOCKETS: env.positiveInt(64),
       SUBGRAPH_DEDUPE_QUERIES: env.bool(true),
+      GATEWAY_SINGLE_FETCH_PASSTHROUGH: env.bool(true),
       REDIS_URL: env.optionalUrl(),
       GATEWAY_REDIS_PREFIX: z.string().min(1).default('gateway:'),
       KAFKA_BROKERS: z.string().optional(),
@@ -94,6 +95,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
     subgraphTimeoutMs: parsed.SUBGRAPH_TIMEOUT_MS,
     subgraphMaxSockets: parsed.SUBGRAPH_MAX_SOCKETS,
     subgraphDedupeQueries: parsed.SUBGRAPH_DEDUPE_QUERIES,
+    singleFetchPassthrough: parsed.GATEWAY_SINGLE_FETCH_PASSTHROUGH,
     redisUrl: parsed.REDIS_URL,
     redisKeyPrefix: parsed.GATEWAY_REDIS_PREFIX,
     kafkaBrokers:

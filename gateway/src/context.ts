@@ -2,6 +2,7 @@ import type { Authenticator, RequestContext, Viewer } from '@commerce/platform';
 import { authenticateOrThrow } from '@commerce/platform';
 import type { Request } from 'express';
 import { ticketOf, type HitPathTicket } from './cache/hit-path.ts';
+import type { PrefetchedOutcome } from './subgraphs/single-fetch-passthrough.ts';
 
 /** What every gateway plugin and data source knows about the request. */
 export interface GatewayContext {
@@ -15,6 +16,8 @@ export interface GatewayContext {
   receivedAt: number;
   /** Set when the cache hit path may keep a copy of this answer (`cache/hit-path.ts`). */
   hitPathTicket?: HitPathTicket;
+  /** Subgraph answers the single-fetch pass-through received and hands to the normal executor, by call. */
+  prefetchedSubgraphAnswers?: Map<string, PrefetchedOutcome>;
 }
 
 /**

@@ -8,6 +8,7 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloGateway } from '@apollo/gateway';
 import express from 'express';
+import type { GraphQLSchema } from 'graphql';
 import type { Redis } from 'ioredis';
 import { ErrorsAreMissesCache } from '@apollo/utils.keyvaluecache';
 import {
@@ -49,6 +50,12 @@ import { subscribeCachePurges, type CachePurge } from './cache/purge-on-events.t
 import { connectRedis } from './redis.ts';
 import { createSubgraphFetcher, SubgraphDataSource } from './subgraphs/data-source.ts';
 import { dedupeInflightQueries } from './subgraphs/inflight-dedup.ts';
+import {
+  createSingleFetchPassthrough,
+  supergraphAllowsPassthrough,
+  withExecutor,
+  type SingleFetchPassthrough,
+} from './subgraphs/single-fetch-passthrough.ts';
 import { subgraphsReadiness, supergraphSubgraphs } from './subgraphs/readiness.ts';
 
 export type { GatewayContext };
@@ -73,6 +80,8 @@ export interface RunningGateway {
   cache: CacheStore;
   /** The cache hit path in front of Express (GATEWAY_CACHE_HIT_PATH); absent when it is off. */
   hitPath?: Pick<HitPath, 'stats' | 'clear'>;
+  /** Present when the single-fetch pass-through is on (`subgraphs/single-fetch-passthrough.ts`). */
+  passthrough?: Pick<SingleFetchPassthrough, 'stats'>;
   /** Calls `listener` after every cache purge an event caused; returns the unsubscribe function. */
   onCachePurge(listener: (purge: CachePurge) => void): () => void;
   stop(): Promise<void>;
@@ -114,11 +123,19 @@ export async function startGateway(
     : subgraphClient.fetcher;
 
   let supergraphLoaded = false;
+  let apiSchema: GraphQLSchema | undefined;
+  // Plans that are one fetch whose subgraph query is the client's own skip result shaping (docs/benchmarks.md).
+  const passthrough =
+    config.singleFetchPassthrough && supergraphAllowsPassthrough(supergraphSdl)
+      ? createSingleFetchPassthrough({ apiSchema: () => apiSchema })
+      : undefined;
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => new SubgraphDataSource(name, subgraphUrls[name] ?? url!, subgraphFetch, logger),
+    ...(passthrough ? { experimental_didResolveQueryPlan: passthrough.didResolveQueryPlan } : {}),
   });
-  gateway.onSchemaLoadOrUpdate(() => {
+  gateway.onSchemaLoadOrUpdate((update) => {
+    apiSchema = update.apiSchema;
     supergraphLoaded = true;
   });
   const subgraphsAnswer = subgraphsReadiness({
@@ -169,7 +186,7 @@ export async function startGateway(
   ];
 
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: passthrough ? withExecutor(gateway, passthrough.wrap) : gateway,
     // runMain owns SIGTERM/SIGINT and stops everything in order; Apollo's own handlers would race it.
     stopOnTerminationSignals: false,
     nodeEnv: config.nodeEnv,
@@ -261,6 +278,7 @@ export async function startGateway(
     metrics,
     cache: store,
     hitPath: hitPath && { stats: hitPath.stats, clear: hitPath.clear },
+    passthrough: passthrough && { stats: passthrough.stats },
     onCachePurge(listener) {
       purgeListeners.add(listener);
       return () => purgeListeners.delete(listener);

@@ -5,6 +5,7 @@ import { GraphQLError } from 'graphql';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { activeTraceparent, SpanKind, withSpan, type Logger } from '@commerce/platform';
 import type { GatewayContext } from '../context.ts';
+import { takePrefetchedAnswer } from './single-fetch-passthrough.ts';
 
 export interface SubgraphClientSettings {
   timeoutMs: number;
@@ -68,6 +69,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   /** One CLIENT span per subgraph fetch; willSendRequest (inside it) hands its traceparent to the subgraph. */
   override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): ReturnType<RemoteGraphQLDataSource['process']> {
+    // The single-fetch pass-through already made this very call: its answer (or failure) stands.
+    const prefetched = takePrefetchedAnswer(
+      options.context as GatewayContext | undefined,
+      this.serviceName,
+      options.request.query,
+      options.request.variables,
+    );
+    if (prefetched) return 'error' in prefetched ? Promise.reject(prefetched.error) : Promise.resolve(prefetched.response);
     return withSpan(
       'gateway',
       `subgraph ${this.serviceName}`,
