@@ -151,6 +151,28 @@ describe('single-fetch pass-through', () => {
     }
   });
 
+  it('answers like the normal executor when the subgraph cannot be reached (SERVICE_UNAVAILABLE, one attempt each)', async () => {
+    // A port nothing listens on: every call fails at once with "unreachable".
+    const dead = { GATEWAY_RESPONSE_CACHE: 'false', CATALOG_URL: 'http://127.0.0.1:9/graphql' };
+    const deadWith = await startExtraGateway(stack, dead);
+    const deadWithout = await startExtraGateway(stack, { ...dead, GATEWAY_SINGLE_FETCH_PASSTHROUGH: 'false' });
+    try {
+      const body = { query: 'query Down { products(first: 2) { nodes { id } } categories { id } }' };
+      for (let round = 0; round < 3; round++) {
+        const ours = await post(deadWith.graphqlUrl, body);
+        const theirs = await post(deadWithout.graphqlUrl, body);
+        expect(ours.status).toBe(theirs.status);
+        const comparable = (answer: unknown) => JSON.stringify(answer).replace(/"requestId":"[^"]*"/g, '"requestId":"…"');
+        expect(comparable(ours.body)).toBe(comparable(theirs.body));
+        expect(JSON.stringify(ours.body)).toContain('SERVICE_UNAVAILABLE');
+      }
+      expect(deadWith.passthrough!.stats().handedBack).toBe(2);
+    } finally {
+      await deadWith.stop();
+      await deadWithout.stop();
+    }
+  });
+
   it('is off when configured off', () => {
     expect(without.passthrough).toBeUndefined();
   });
