@@ -98,6 +98,9 @@ const CASES: Case[] = [
   },
 ];
 
+/** Byte for byte, but for the request id each error carries. */
+const comparable = (answer: unknown) => JSON.stringify(answer).replace(/"requestId":"[^"]*"/g, '"requestId":"…"');
+
 /** Requests the catalog subgraph has answered so far (its own metrics). */
 const catalogCalls = async () =>
   metricValue(await stack.services.catalog!.metrics.registry.metrics(), 'http_request_duration_seconds_count', {
@@ -120,8 +123,6 @@ describe('single-fetch pass-through', () => {
         // Never a second call: an answer handed back to the normal executor is the one already received.
         expect(middle - start).toBe((await catalogCalls()) - middle);
         expect(ours.status).toBe(theirs.status);
-        // Byte for byte, but for the request id each error carries.
-        const comparable = (answer: unknown) => JSON.stringify(answer).replace(/"requestId":"[^"]*"/g, '"requestId":"…"');
         expect(comparable(ours.body)).toBe(comparable(theirs.body));
       }
       const served = withPassthrough.passthrough!.stats().passedThrough - before;
@@ -146,7 +147,6 @@ describe('single-fetch pass-through', () => {
       const theirs = await post(without.graphqlUrl, batch);
       expect(middle - start).toBe((await catalogCalls()) - middle);
       expect(ours.status).toBe(theirs.status);
-      const comparable = (answer: unknown) => JSON.stringify(answer).replace(/"requestId":"[^"]*"/g, '"requestId":"…"');
       expect(comparable(ours.body)).toBe(comparable(theirs.body));
     }
   });
@@ -162,7 +162,6 @@ describe('single-fetch pass-through', () => {
         const ours = await post(deadWith.graphqlUrl, body);
         const theirs = await post(deadWithout.graphqlUrl, body);
         expect(ours.status).toBe(theirs.status);
-        const comparable = (answer: unknown) => JSON.stringify(answer).replace(/"requestId":"[^"]*"/g, '"requestId":"…"');
         expect(comparable(ours.body)).toBe(comparable(theirs.body));
         expect(JSON.stringify(ours.body)).toContain('SERVICE_UNAVAILABLE');
       }
@@ -171,6 +170,19 @@ describe('single-fetch pass-through', () => {
       await deadWith.stop();
       await deadWithout.stop();
     }
+  });
+
+  it('keeps the subgraph’s cache hints: an answer it passed through is cached like any other', async () => {
+    const query = 'query Cacheable($first: Int!) { products(first: $first) { nodes { id name } } }';
+    await post(stack.gatewayUrl, { query, variables: { first: 1 } }); // the document's first request: normal executor
+    const before = stack.gateway.passthrough!.stats().passedThrough;
+    const calls = await catalogCalls();
+    const first = await post(stack.gatewayUrl, { query, variables: { first: 2 } }); // passed through, then stored
+    expect(stack.gateway.passthrough!.stats().passedThrough).toBe(before + 1);
+    const again = await post(stack.gatewayUrl, { query, variables: { first: 2 } }); // from the response cache
+    expect(again.body).toEqual(first.body);
+    expect((await catalogCalls()) - calls).toBe(1);
+    expect(stack.gateway.passthrough!.stats().passedThrough).toBe(before + 1);
   });
 
   it('is off when configured off', () => {
