@@ -93,8 +93,8 @@ describe('service metrics (embedded)', () => {
     expect(samples(gateway, 'events_consumer_lag_messages').map((sample) => [sample.labels.topic, sample.value])).toEqual([
       ['catalog.events', 0],
     ]);
-    // PGlite has no pool: nothing ever waits for one.
-    expect(valueOf(after, 'db_pool_waiting_requests', {})).toBe(0);
+    // PGlite has no pool, so db_pool_waiting_requests can only be 0 here (it is exposed, checked above);
+    // its values are measured on PostgreSQL in metrics-kafka.int.test.ts (a pool of 2 under a burst).
   });
 
   test('a stuck PENDING order shows its age until it is cancelled, which counts as a customer cancellation', async () => {
