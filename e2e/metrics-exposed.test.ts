@@ -94,7 +94,8 @@ describe('service metrics (embedded)', () => {
       ['catalog.events', 0],
     ]);
     // PGlite has no pool, so db_pool_waiting_requests can only be 0 here (it is exposed, checked above);
-    // its values are measured on PostgreSQL in metrics-kafka.int.test.ts (a pool of 2 under a burst).
+    // its values are measured on PostgreSQL in packages/database/src/pool-metrics.int.test.ts (a pool of 2
+    // under a burst).
   });
 
   test('a stuck PENDING order shows its age until it is cancelled, which counts as a customer cancellation', async () => {
