@@ -152,7 +152,11 @@ EOF
 # --- 3. Format storage (first start only) -------------------------------------
 if [[ -z "$(ls -A "$DATA" 2>/dev/null)" ]]; then
   # Kafka cluster ids are 16 random bytes, URL-safe base64 without padding (22 chars).
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # One starting with '-' would be read as an option by kafka-storage's argument parser: draw again.
+  cluster_id="-"
+  while [[ "$cluster_id" == -* ]]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   log "formatting $DATA (cluster id $cluster_id)"
   java "${TOOL_JVM_OPTS[@]}" -Dlog4j.configuration="file:$RUN/tools-log4j.properties" \
     -cp "$LIB/*" kafka.tools.StorageTool format \
