@@ -61,10 +61,29 @@ const CASES: Case[] = [
     passesThrough: true,
   },
   {
-    // The planner sends __typename first; only result shaping restores the client's key order.
+    // The planner sends __typename first; the pass-through puts the keys back in the client's order.
     name: '__typename last',
     body: () => ({ query: `{ product(id: "${productId}") { id __typename } }` }),
-    passesThrough: false,
+    passesThrough: true,
+  },
+  {
+    name: '__typename in every selection, as Apollo Client sends it',
+    body: () => ({
+      query: `query ClientStyle($first: Int!) {
+        products(first: $first) {
+          nodes { id name price { amountCents currency __typename } category { slug __typename } __typename }
+          pageInfo { hasNextPage __typename }
+          __typename
+        }
+      }`,
+      variables: { first: 3 },
+    }),
+    passesThrough: true,
+  },
+  {
+    name: 'an aliased __typename (sent where the client put it)',
+    body: () => ({ query: `{ product(id: "${productId}") { id kind: __typename } }` }),
+    passesThrough: true,
   },
   {
     name: '@include false',

@@ -5,6 +5,8 @@
  * subgraph's `data` *is* the answer: the gateway's result shaping (`computeResponse`, a re-walk of the
  * operation over every value — a quarter of the gateway's CPU on a storefront page) would rebuild the
  * same object. So such operations are sent to the subgraph as the plan says and its data returned as is.
+ * The one difference allowed: the planner sends a plain `__typename` first in each selection (Apollo
+ * Client asks for it last, everywhere); then only the keys are put back in the client's order.
  *
  * Conservative on purpose — everything else runs Apollo's executor unchanged:
  * - decided per parsed document and operation name, from the plan Apollo itself made for it (so the
@@ -50,6 +52,8 @@ interface Eligible {
   fetch: FetchNode;
   service: GraphQLDataSource<GatewayContext>;
   operation: OperationDefinitionNode;
+  /** Set when the subgraph answers the same keys in another order (`__typename` first): the client's. */
+  order?: CanonicalField[];
 }
 
 type Decision = Eligible | null;
@@ -108,9 +112,13 @@ export function createSingleFetchPassthrough(options: { apiSchema: () => GraphQL
     const sentDocument = parse(node.operation);
     const sent = operationOf(sentDocument, node.operationName);
     if (!sent) return null;
-    const asked = canonicalSelection(operation.selectionSet, fragmentsOf(document));
-    if (asked === null || asked !== canonicalSelection(sent.selectionSet, fragmentsOf(sentDocument))) return null;
-    return { fetch: node, service, operation };
+    const asked = canonicalFields(operation.selectionSet, fragmentsOf(document));
+    const sentFields = canonicalFields(sent.selectionSet, fragmentsOf(sentDocument));
+    if (!asked || !sentFields) return null;
+    if (render(asked, false) === render(sentFields, false)) return { fetch: node, service, operation };
+    // The planner sends __typename first in each selection: same answer, keys to be put back in the client's order.
+    if (render(asked, true) === render(sentFields, true)) return { fetch: node, service, operation, order: asked };
+    return null;
   };
 
   return {
@@ -157,7 +165,8 @@ export function createSingleFetchPassthrough(options: { apiSchema: () => GraphQL
           } as GraphQLDataSourceProcessOptions<GatewayContext>);
           if (!response.errors?.length && response.data && typeof response.data === 'object') {
             counts.passedThrough++;
-            return { data: response.data } as GatewayExecutionResult;
+            const data = decision.order ? inClientOrder(response.data, decision.order) : response.data;
+            return { data } as GatewayExecutionResult;
           }
           outcome = { response };
         } catch (error) {
@@ -206,32 +215,67 @@ function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode
   return new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
 }
 
+/** A field of a selection as the subgraph answers it: its response key, and its own text (alias, name, arguments, directives). */
+interface CanonicalField {
+  key: string;
+  text: string;
+  children?: CanonicalField[];
+}
+
 /**
- * The selection as the subgraph answers it: fields with alias, arguments and directives, fragments
- * spread in place (a spread or inline fragment with directives or a type condition is kept as such).
+ * The fields of a selection in answer order, fragments spread in place; null when a fragment has a
+ * directive or a type condition (result shaping's to resolve).
  */
-function canonicalSelection(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>): string | null {
-  const parts: string[] = [];
+function canonicalFields(
+  selectionSet: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+): CanonicalField[] | null {
+  const fields: CanonicalField[] = [];
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
       const args = selection.arguments?.length ? `(${selection.arguments.map(print).join(',')})` : '';
       const directives = selection.directives?.length ? selection.directives.map(print).join('') : '';
-      const inner = selection.selectionSet ? canonicalSelection(selection.selectionSet, fragments) : '';
-      if (inner === null) return null;
-      parts.push(
-        `${selection.alias ? `${selection.alias.value}:` : ''}${selection.name.value}${args}${directives}${selection.selectionSet ? `{${inner}}` : ''}`,
-      );
+      const alias = selection.alias ? `${selection.alias.value}:` : '';
+      const children = selection.selectionSet ? canonicalFields(selection.selectionSet, fragments) : undefined;
+      if (children === null) return null;
+      fields.push({
+        key: selection.alias?.value ?? selection.name.value,
+        text: `${alias}${selection.name.value}${args}${directives}`,
+        children,
+      });
     } else {
-      // Fragments with conditions or type conditions are result shaping's to resolve.
       if (selection.directives?.length) return null;
       const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
       if (!fragment || (selection.kind === Kind.INLINE_FRAGMENT && selection.typeCondition)) return null;
-      const inner = canonicalSelection(fragment.selectionSet, fragments);
+      const inner = canonicalFields(fragment.selectionSet, fragments);
       if (inner === null) return null;
-      parts.push(inner);
+      fields.push(...inner);
     }
   }
-  return parts.join(' ');
+  return fields;
+}
+
+const isPlainTypename = (field: CanonicalField) => field.text === '__typename';
+
+/** The selection as text; with `typenameFirst`, a plain `__typename` moved to the front of its set, as the planner sends it. */
+function render(fields: CanonicalField[], typenameFirst: boolean): string {
+  const ordered = typenameFirst
+    ? [...fields.filter(isPlainTypename), ...fields.filter((field) => !isPlainTypename(field))]
+    : fields;
+  return ordered.map((field) => field.text + (field.children ? `{${render(field.children, typenameFirst)}}` : '')).join(' ');
+}
+
+/** The same values with every object's keys in the client's order (only `__typename` ever moves). */
+function inClientOrder(value: unknown, fields: CanonicalField[]): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => inClientOrder(item, fields));
+  const source = value as Record<string, unknown>;
+  const ordered: Record<string, unknown> = {};
+  for (const field of fields) {
+    if (!Object.hasOwn(source, field.key)) continue; // skipped by @skip/@include
+    ordered[field.key] = field.children ? inClientOrder(source[field.key], field.children) : source[field.key];
+  }
+  return ordered;
 }
 
 /** True when any field of the operation returns an interface or a union (result shaping resolves those). */
