@@ -11,7 +11,7 @@
  *   check of the normal path (safelist, limits, CSRF) for the very same bytes.
  * - TTL: a copy lives no longer than the L2 entry it mirrors (max-age minus the age it had, rounded
  *   down); the `age` header is recomputed on every hit.
- * - Purges: every purge raises the store's purge epoch before deleting anything. A copy is served only
+ * - Purges: every purge raises the store's purge epoch before deleting anything, and again after. A copy is served only
  *   when the epoch read *after the request arrived* still equals the epoch known before the copy's
  *   answer was computed — in memory that is a field; with Redis the epoch every purge publishes on a
  *   pub/sub channel (`purge-epoch-feed.ts`), so a purge made by any instance is seen by every instance
@@ -160,11 +160,7 @@ export function createHitPath(options: HitPathOptions): HitPath {
   // --- purge epoch -------------------------------------------------------------------------------
   // Memory, and Redis while its pub/sub feed is confirmed, answer at once; otherwise Redis is asked,
   // and concurrent hits share one GET.
-  if (store.currentPurgeEpoch() === undefined) {
-    (async () => store.purgeEpoch())()
-      .then((epoch) => observeEpoch(epoch))
-      .catch(() => undefined);
-  }
+  if (store.currentPurgeEpoch() === undefined) Promise.resolve(store.purgeEpoch()).then(observeEpoch, () => undefined);
   let inflight: Promise<number> | undefined;
   let following: Promise<number> | undefined;
   /** An epoch read that started after this call. */

@@ -145,11 +145,6 @@ export class RedisCacheStore implements CacheStore {
       : undefined;
   }
 
-  /** Resolves once the purge epoch feed is confirmed (false after the timeout, or without a feed). */
-  async purgeEpochFeedLive(timeoutMs?: number): Promise<boolean> {
-    return (await this.feed?.whenLive(timeoutMs)) ?? false;
-  }
-
   /** Measures the offset to Redis's clock (TIME); repeated every minute while in use. */
   async syncClock(): Promise<void> {
     this.lastSync = Date.now();

@@ -10,14 +10,12 @@
  * its whole budget; only a caller fast enough to spend a lease within its lifetime gets bigger ones.
  * Concurrent requests of one caller wait for the one lease request in flight instead of each taking one.
  */
-import { isRateLimiterRes, type RateLimiterAbstract } from '@commerce/platform';
+import type { RateLimiterAbstract } from '@commerce/platform';
 
 export interface PointLeaseOptions {
   /** Lease points (shared counters); false takes every point from the limiter itself. */
   lease: boolean;
   now?: () => number;
-  /** Called when the limiter failed (not when it refused): the caller decides what to do then. */
-  onLimiterError?: (error: unknown) => void;
 }
 
 interface Lease {
@@ -63,7 +61,8 @@ export class PointLeases {
 
   /**
    * Spends a point: from the open lease, or a new lease (or single point) from the limiter. False when
-   * the limiter refused (the budget is spent) or failed (reported through onLimiterError).
+   * the limiter refused (the budget is spent) or failed: the caller asks the limiter itself then (the
+   * normal path answers 429 or falls back to the insurance limiter, logging a failure).
    */
   async spend(key: string): Promise<boolean> {
     if (this.takeFromLease(key)) return true;
@@ -108,9 +107,8 @@ export class PointLeases {
         });
       }
       return true;
-    } catch (outcome) {
+    } catch {
       this.leases.delete(key);
-      if (!isRateLimiterRes(outcome)) this.options.onLimiterError?.(outcome);
       return false;
     }
   }

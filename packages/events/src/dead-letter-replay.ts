@@ -45,6 +45,9 @@ export interface ReplayOutcome {
 
 const DLQ_HEADER_NAMES = new Set<string>(Object.values(DLQ_HEADERS));
 
+const kafkaFor = (options: DeadLetterToolOptions) =>
+  new Kafka({ clientId: options.clientId ?? 'dlq-tool', brokers: options.brokers, logLevel: logLevel.NOTHING });
+
 const header = (headers: IHeaders | undefined, name: string): string | undefined => {
   const value = headers?.[name];
   const first = Array.isArray(value) ? value[0] : value;
@@ -88,7 +91,7 @@ async function walk(
   visit: (partition: number, message: KafkaMessage, commit: () => Promise<void>) => Promise<boolean>,
 ): Promise<void> {
   const topic = deadLetterTopic(options.groupId);
-  const kafka = new Kafka({ clientId: options.clientId ?? 'dlq-tool', brokers: options.brokers, logLevel: logLevel.NOTHING });
+  const kafka = kafkaFor(options);
   const admin = kafka.admin();
   await admin.connect();
   let consumer: ReturnType<Kafka['consumer']> | undefined;
@@ -175,7 +178,7 @@ export async function listDeadLetters(options: DeadLetterToolOptions): Promise<P
       return true;
     });
   } finally {
-    const kafka = new Kafka({ clientId: options.clientId ?? 'dlq-tool', brokers: options.brokers, logLevel: logLevel.NOTHING });
+    const kafka = kafkaFor(options);
     const admin = kafka.admin();
     await admin.connect();
     await admin.deleteGroups([reader]).catch(() => undefined);
@@ -192,7 +195,7 @@ export async function listDeadLetters(options: DeadLetterToolOptions): Promise<P
  */
 export async function replayDeadLetters(options: DeadLetterToolOptions): Promise<ReplayOutcome> {
   const outcome: ReplayOutcome = { replayed: [], skipped: [] };
-  const kafka = new Kafka({ clientId: options.clientId ?? 'dlq-tool', brokers: options.brokers, logLevel: logLevel.NOTHING });
+  const kafka = kafkaFor(options);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
   try {
