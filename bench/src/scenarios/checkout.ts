@@ -13,12 +13,13 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { bearer } from '@commerce/testkit/tokens';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { percentile } from '../load/load-spec.ts';
 import { cpuMillis } from '../load/run-load.ts';
 import { REPO_ROOT, type Child } from '../processes.ts';
+import { STATEMENT_FILE_INTERVAL_MS } from './pg-statement-counter.ts';
 import { startOurGateway, startSubgraphs, type Gateway } from '../stack/stack.ts';
 
 export interface CheckoutResult {
@@ -144,11 +145,14 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     }
     if (probeStatus !== 'CONFIRMED') return `a probe order ended ${probeStatus}, not CONFIRMED`;
 
+    // The statement files lag by up to STATEMENT_FILE_INTERVAL_MS: let the probe's statements land first.
+    if (statementDir) await new Promise((resolve) => setTimeout(resolve, STATEMENT_FILE_INTERVAL_MS + 150));
     const loadBefore = os.loadavg()[0]!;
     const processes = measuredProcesses(gateway, subgraphs.children, kafka);
     const cpuBefore = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuMillis(pid)]));
     const transactionsBefore = options.databaseUrl ? await committedTransactions(options.databaseUrl, subgraphs.env) : undefined;
     const statementsBefore = statementDir ? sentStatements(statementDir, processes) : undefined;
+    if (statementDir) keepStatementTexts(statementDir, processes, 'before');
     const placed: string[] = [];
     const mutationMs: number[] = [];
     let errors = 0;
@@ -178,9 +182,11 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     const cpuAfter = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuMillis(pid)]));
     const histories = await orderHistories(graph, new Set(placed));
     // PostgreSQL publishes a backend's counters within about a second of its last transaction.
+    // (Longer than STATEMENT_FILE_INTERVAL_MS, so the statement files are current too.)
     if (transactionsBefore) await new Promise((resolve) => setTimeout(resolve, 1500));
     const transactionsAfter = options.databaseUrl ? await committedTransactions(options.databaseUrl, subgraphs.env) : undefined;
     const statementsAfter = statementDir ? sentStatements(statementDir, processes) : undefined;
+    if (statementDir) keepStatementTexts(statementDir, processes, 'after');
     const loadAfter = os.loadavg()[0]!;
 
     const latencies: number[] = [];
@@ -278,6 +284,20 @@ function sentStatements(directory: string, processes: Record<string, number>): R
     if (existsSync(file)) counts[name] = Number(readFileSync(file, 'utf8'));
   }
   return counts;
+}
+
+/**
+ * With BENCH_PG_STATEMENT_TEXTS=1, copies each service's statement texts with counts to
+ * `bench/results/profiles.tmp/statements-<service>-<when>.json` (compare before/after to see an order's statements).
+ */
+function keepStatementTexts(directory: string, processes: Record<string, number>, when: 'before' | 'after'): void {
+  if (process.env.BENCH_PG_STATEMENT_TEXTS !== '1') return;
+  const out = path.join(REPO_ROOT, 'bench/results/profiles.tmp');
+  mkdirSync(out, { recursive: true });
+  for (const [name, pid] of Object.entries(processes)) {
+    const file = path.join(directory, `${pid}.texts.json`);
+    if (existsSync(file)) copyFileSync(file, path.join(out, `statements-${name}-${when}.json`));
+  }
 }
 
 /** `xact_commit` of each service's database (from its `<SERVICE>_DATABASE_URL`). */

@@ -13,6 +13,7 @@ import { checkout } from '../src/application/checkout.ts';
 import { clearCart } from '../src/application/clear-cart.ts';
 import { placeOrder } from '../src/application/place-order.ts';
 import { viewCart } from '../src/application/view-cart.ts';
+import { cancel, systemActor } from '../src/domain/order.ts';
 import type { OrdersTransaction, UnitOfWork } from '../src/ports/unit-of-work.ts';
 import { admin, customer, openOrdersTestDatabase, rejection, type OrdersTestDatabase } from './orders-test-kit.ts';
 
@@ -115,8 +116,7 @@ describeWithServers(['TEST_DATABASE_URL'], 'orders on real PostgreSQL', () => {
               save: step === 'carts.save' ? injected : (c) => tx.carts.save(c),
             },
             idempotency: {
-              deleteExpired: (u, now) => tx.idempotency.deleteExpired(u, now),
-              claim: (record) => tx.idempotency.claim(record),
+              claim: (record, now) => tx.idempotency.claim(record, now),
               find: (u, k) => tx.idempotency.find(u, k),
               complete: step === 'idempotency.complete' ? injected : (u, k, f, o) => tx.idempotency.complete(u, k, f, o),
             },
@@ -149,6 +149,41 @@ describeWithServers(['TEST_DATABASE_URL'], 'orders on real PostgreSQL', () => {
     },
   );
 
+  it('an order locked while another transaction changes it is read as that transaction left it', async () => {
+    const user = customer(`contended-${randomUUID()}`);
+    await fillCart(user.userId, [P1, 2]);
+    const placed = await checkout(db.deps, user, payWith(randomUUID()));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let changed!: () => void;
+    const isChanged = new Promise<void>((resolve) => (changed = resolve));
+    const first = db.deps.unitOfWork.run(async (tx) => {
+      const current = (await tx.orders.lock(placed.id))!;
+      const { order, change } = cancel(current, { reason: 'first', actor: systemActor('test'), at: new Date() });
+      await tx.orders.update(order, current.version, [change!]);
+      changed();
+      await held;
+    });
+    await isChanged;
+    const second = db.deps.unitOfWork.run((tx) => tx.orders.lock(placed.id));
+    // The second lock's statement is waiting (its snapshot predates the first transaction's commit).
+    await waitFor(async () => {
+      const [row] = await db.prisma.$queryRaw<{ waiting: number }[]>`
+        SELECT count(*)::int AS waiting FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%snapshotVersion%'`;
+      return row!.waiting === 1;
+    });
+    release();
+    await first;
+    const seen = (await second)!;
+    expect(seen.status).toBe('CANCELLED');
+    expect(seen.version).toBe(placed.version + 1);
+    expect(seen.history.map((entry) => [entry.to, entry.reason])).toEqual([
+      ['PENDING', 'Order placed'],
+      ['CANCELLED', 'first'],
+    ]);
+  });
+
   it('user B can neither read nor cancel user A’s order, and cannot tell it exists', async () => {
     const [a, b] = [customer(`owner-${randomUUID()}`), customer(`other-${randomUUID()}`)];
     await fillCart(a.userId, [P1, 1]);
@@ -170,3 +205,11 @@ describeWithServers(['TEST_DATABASE_URL'], 'orders on real PostgreSQL', () => {
     expect((await cancelOrderAsViewer(db.deps, a, { orderId: order.id, reason: 'changed my mind' })).status).toBe('CANCELLED');
   });
 });
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

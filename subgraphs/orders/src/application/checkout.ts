@@ -4,11 +4,13 @@ import type { Order } from '../domain/order.ts';
 import type { OrdersDependencies } from '../ports/orders-dependencies.ts';
 import { placeOrderIdempotently, type LineSource, type PlacementInput } from './idempotent-placement.ts';
 
-/** Once the key is claimed the cart stays locked until commit, so two checkouts of one cart cannot both order it. */
+/**
+ * The cart is locked first and stays locked until commit, so two checkouts of one cart cannot both order it
+ * (a duplicate with the same key waits here, then finds the emptied cart and the key's record).
+ */
 const fromCart: LineSource = {
   operation: 'checkout',
-  read: async (tx, userId) => requestedLines(await tx.carts.find(userId)),
-  lockAndRead: async (tx, userId) => requestedLines(await tx.carts.lock(userId)),
+  read: async (tx, userId) => requestedLines(await tx.carts.lock(userId)),
   validate(lines) {
     if (lines.length === 0) throw badInput('cart', 'The cart is empty');
   },

@@ -21,10 +21,11 @@ export interface PlacementInput {
 /** Where a placement's lines come from: the buyer's cart (checkout) or the request itself (placeOrder). */
 export interface LineSource {
   operation: 'checkout' | 'placeOrder';
-  /** The lines as the request sees them, read without locking (may be empty; validated after the key is claimed). */
+  /**
+   * The lines to order, safe from concurrent changes until commit (checkout locks the cart). May be empty:
+   * they are validated after the key is claimed, so a retry of a completed request still gets its order.
+   */
   read(tx: OrdersTransaction, userId: string): Promise<RequestedLine[]>;
-  /** Once the key is ours: the lines to order, locked against concurrent changes (checkout locks the cart). */
-  lockAndRead?(tx: OrdersTransaction, userId: string): Promise<RequestedLine[]>;
   /** Rejects lines that cannot be ordered (empty cart, ...), after the key was claimed. */
   validate(lines: RequestedLine[]): void;
   /** What the original request's lines were, as far as a retry can tell (a checkout empties the cart). */
@@ -76,19 +77,18 @@ export async function placeOrderIdempotently(
 
   return deps.unitOfWork.run(async (tx) => {
     const now = deps.clock.now();
-    const requested = await source.read(tx, buyer.userId);
-    await tx.idempotency.deleteExpired(buyer.userId, now);
+    const lines = await source.read(tx, buyer.userId);
     // Duplicates of this key wait here until this transaction ends; then they find its record below.
     const claimed = await tx.idempotency.claim({
       userId: buyer.userId,
       key,
       operation: source.operation,
-      fingerprint: requestFingerprint(shape(requested)),
+      fingerprint: requestFingerprint(shape(lines)),
       status: 'IN_PROGRESS',
       orderId: null,
       createdAt: now,
       expiresAt: new Date(now.getTime() + IDEMPOTENCY_KEY_TTL_MS),
-    });
+    }, now);
 
     if (!claimed) {
       const record = await tx.idempotency.find(buyer.userId, key);
@@ -96,13 +96,12 @@ export async function placeOrderIdempotently(
       if (!record || !previous) {
         throw conflict('A request with this idempotency key is still in progress', { field: 'idempotencyKey' });
       }
-      if (requestFingerprint(shape(source.linesOfRetry(requested, previous))) !== record.fingerprint) {
+      if (requestFingerprint(shape(source.linesOfRetry(lines, previous))) !== record.fingerprint) {
         throw conflict('This idempotency key was already used for a different request', { field: 'idempotencyKey' });
       }
       return previous;
     }
 
-    const lines = (await source.lockAndRead?.(tx, buyer.userId)) ?? requested;
     source.validate(lines);
     const order = await tx.orders.insert(
       newOrder({

@@ -12,13 +12,13 @@ export interface IdempotencyRecord {
 }
 
 export interface IdempotencyStore {
-  /** Forgets the user's keys that expired by `now` (so they can be used again, and the table stays small). */
-  deleteExpired(userId: string, now: Date): Promise<void>;
   /**
-   * Claims the key for this request. Returns false when the key is already taken. Inside a transaction a
-   * concurrent claim of the same key waits until the first one commits or rolls back (unique constraint).
+   * Claims the key for this request. Returns false when the key is already taken (by a record that has not
+   * expired by `now`; an expired one is replaced). Inside a transaction a concurrent claim of the same key
+   * waits until the first one commits or rolls back (unique constraint). Forgets the user's other keys that
+   * expired by `now`, so the store stays small.
    */
-  claim(record: IdempotencyRecord): Promise<boolean>;
+  claim(record: IdempotencyRecord, now: Date): Promise<boolean>;
   find(userId: string, key: string): Promise<IdempotencyRecord | null>;
   complete(userId: string, key: string, fingerprint: string, orderId: string): Promise<void>;
 }

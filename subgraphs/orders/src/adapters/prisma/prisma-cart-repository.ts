@@ -1,6 +1,9 @@
+import { Prisma } from '../../generated/prisma/client.ts';
 import type { Cart } from '../../domain/cart.ts';
 import type { CartRepository } from '../../ports/cart-repository.ts';
 import type { OrdersDb } from './prisma-order-repository.ts';
+
+const { sql, join, empty } = Prisma;
 
 export class PrismaCartRepository implements CartRepository {
   /**
@@ -32,11 +35,16 @@ export class PrismaCartRepository implements CartRepository {
   async lock(userId: string): Promise<Cart> {
     const remembered = this.locked.get(userId);
     if (remembered) return remembered;
-    // The cart row is the lock: create it if needed (a concurrent creator makes this wait), then lock it.
-    await this.db.$executeRaw`
-      INSERT INTO carts (user_id, created_at, updated_at) VALUES (${userId}, now(), now())
-      ON CONFLICT (user_id) DO NOTHING`;
-    await this.db.$queryRaw`SELECT user_id FROM carts WHERE user_id = ${userId} FOR UPDATE`;
+    // The cart row is the lock. Usually it exists: one statement. Otherwise create it (a concurrent creator
+    // makes this wait) and lock it then.
+    const locked = await this.db.$queryRaw<unknown[]>`SELECT 1 FROM carts WHERE user_id = ${userId} FOR UPDATE`;
+    if (locked.length === 0) {
+      await this.db.$executeRaw`
+        INSERT INTO carts (user_id, created_at, updated_at) VALUES (${userId}, now(), now())
+        ON CONFLICT (user_id) DO NOTHING`;
+      await this.db.$queryRaw`SELECT 1 FROM carts WHERE user_id = ${userId} FOR UPDATE`;
+    }
+    // A statement of its own, so it reads what the previous holder of the lock committed.
     const cart = await this.find(userId);
     this.locked.set(userId, cart);
     return cart;
@@ -45,21 +53,28 @@ export class PrismaCartRepository implements CartRepository {
   async save(cart: Cart): Promise<void> {
     this.locked.delete(cart.userId);
     const updatedAt = cart.updatedAt ?? new Date();
-    await this.db.cart.upsert({
-      where: { userId: cart.userId },
-      create: { userId: cart.userId, updatedAt },
-      update: { updatedAt },
-    });
-    await this.db.cartLine.deleteMany({ where: { userId: cart.userId } });
-    if (cart.lines.length > 0) {
-      await this.db.cartLine.createMany({
-        data: cart.lines.map((line) => ({
-          userId: cart.userId,
-          productId: line.productId,
-          quantity: line.quantity,
-          addedAt: line.addedAt,
-        })),
-      });
-    }
+    // One statement: the cart row, its lines as they are now (upserted), and the lines no longer in it
+    // (deleted). The two never touch the same line, so their order inside the statement does not matter.
+    const lines = cart.lines.map(
+      (line) => sql`(${line.productId}, ${line.quantity}::int, ${line.addedAt}::timestamptz)`,
+    );
+    const kept = cart.lines.map((line) => line.productId);
+    await this.db.$executeRaw(sql`
+      WITH cart AS (
+        INSERT INTO carts (user_id, created_at, updated_at) VALUES (${cart.userId}, now(), ${updatedAt}::timestamptz)
+        ON CONFLICT (user_id) DO UPDATE SET updated_at = EXCLUDED.updated_at
+      ), removed AS (
+        DELETE FROM cart_lines
+         WHERE user_id = ${cart.userId}${kept.length > 0 ? sql` AND product_id NOT IN (${join(kept)})` : empty}
+      )${
+        lines.length > 0
+          ? sql`
+      INSERT INTO cart_lines (user_id, product_id, quantity, added_at)
+      SELECT ${cart.userId}, v.product_id, v.quantity, v.added_at
+        FROM (VALUES ${join(lines)}) AS v(product_id, quantity, added_at)
+      ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity, added_at = EXCLUDED.added_at`
+          : sql`
+      SELECT 1`
+      }`);
   }
 }
