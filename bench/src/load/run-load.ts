@@ -3,7 +3,7 @@
  * around it: the machine's load average, and how many requests each subgraph served meanwhile (from the
  * subgraphs' own /metrics), so every figure says which subgraphs a gateway request really touched.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BENCH_DIR, readyLine, spawnNode } from '../processes.ts';
@@ -99,6 +99,39 @@ export function cpuMillis(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * CPU time of the whole local PostgreSQL server so far: every live `postgres` process (postmaster and
+ * backends) plus what the postmaster's exited children used. NaN when no server runs here. The server may
+ * serve others on a shared machine: a figure for this machine, not for one database.
+ */
+export function postgresCpuMillis(): number {
+  let total = 0;
+  let found = false;
+  const processes: { pid: number; ppid: number; own: number; children: number }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      processes.push({
+        pid: Number(entry),
+        ppid: Number(fields[1]),
+        own: Number(fields[11]) + Number(fields[12]),
+        children: Number(fields[13]) + Number(fields[14]),
+      });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const pids = new Set(processes.map((process) => process.pid));
+  for (const process of processes) {
+    found = true;
+    total += process.own + (pids.has(process.ppid) ? 0 : process.children);
+  }
+  return found ? (total * 1000) / TICKS_PER_SECOND : Number.NaN;
 }
 
 /** GraphQL requests each subgraph has served so far (`http_request_duration_seconds_count` for /graphql). */

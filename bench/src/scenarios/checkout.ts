@@ -17,7 +17,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import path from 'node:path';
 import pg from 'pg';
 import { percentile } from '../load/load-spec.ts';
-import { cpuMillis } from '../load/run-load.ts';
+import { cpuMillis, postgresCpuMillis } from '../load/run-load.ts';
 import { REPO_ROOT, type Child } from '../processes.ts';
 import { STATEMENT_FILE_INTERVAL_MS } from './pg-statement-counter.ts';
 import { startOurGateway, startSubgraphs, type Gateway } from '../stack/stack.ts';
@@ -149,7 +149,14 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     if (statementDir) await new Promise((resolve) => setTimeout(resolve, STATEMENT_FILE_INTERVAL_MS + 150));
     const loadBefore = os.loadavg()[0]!;
     const processes = measuredProcesses(gateway, subgraphs.children, kafka);
-    const cpuBefore = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuMillis(pid)]));
+    const cpuOfAll = () => ({
+      ...Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuMillis(pid)])),
+      // The customers' side (this process) and, on PostgreSQL runs, the whole local server (all databases):
+      // with them the CPU budget per order is complete.
+      'bench client': cpuMillis(process.pid),
+      ...(options.databaseUrl ? { 'postgresql (server)': postgresCpuMillis() } : {}),
+    });
+    const cpuBefore: Record<string, number> = cpuOfAll();
     const transactionsBefore = options.databaseUrl ? await committedTransactions(options.databaseUrl, subgraphs.env) : undefined;
     const statementsBefore = statementDir ? sentStatements(statementDir, processes) : undefined;
     if (statementDir) keepStatementTexts(statementDir, processes, 'before');
@@ -179,7 +186,7 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
       `  placed ${placed.length} orders in ${placingSeconds.toFixed(1)} s (${errors} errors); waiting for the saga ...`,
     );
     await waitForSettlement(graph, SETTLE_TIMEOUT_MS);
-    const cpuAfter = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuMillis(pid)]));
+    const cpuAfter: Record<string, number> = cpuOfAll();
     const histories = await orderHistories(graph, new Set(placed));
     // PostgreSQL publishes a backend's counters within about a second of its last transaction.
     // (Longer than STATEMENT_FILE_INTERVAL_MS, so the statement files are current too.)
@@ -240,7 +247,7 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
             )
           : undefined,
       cpuMsPerOrder: Object.fromEntries(
-        Object.keys(processes)
+        Object.keys(cpuBefore)
           .map((name) => [name, (cpuAfter[name]! - cpuBefore[name]!) / Math.max(1, placed.length)] as const)
           .filter(([, ms]) => Number.isFinite(ms)),
       ),

@@ -32,6 +32,17 @@ export interface SubscriptionOptions {
   maxAttempts?: number;
   /** The subscribing service, named on its consumer spans (default: the group id up to its first dot). */
   service?: string;
+  /**
+   * The event types the handler acts on, when it ignores the rest: a message whose `type` header names
+   * another type is passed over (committed) without being decoded, validated or traced. A message without
+   * the header is decoded as before. Default: every type goes to the handler.
+   */
+  types?: readonly string[];
+}
+
+/** True when the subscription said which types it handles and the message's `type` header is not one of them. */
+export function passesOver(options: Pick<SubscriptionOptions, 'types'>, typeHeader: string | undefined): boolean {
+  return options.types !== undefined && typeHeader !== undefined && !options.types.includes(typeHeader);
 }
 
 /** The service a subscription's consumer spans belong to. */

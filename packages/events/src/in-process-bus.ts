@@ -6,6 +6,7 @@ import {
   handleInConsumerSpan,
   isOutage,
   isRetryable,
+  passesOver,
   type DeadLetter,
   type DeliveryInfo,
   type EventBus,
@@ -197,6 +198,7 @@ export class InProcessEventBus implements EventBus {
 
   /** True once the message was handled or parked; false if the subscription stopped first. */
   private async deliver(group: Group, record: BusRecord): Promise<boolean> {
+    if (passesOver(group.options, record.headers.type)) return true;
     let envelope: EventEnvelope;
     try {
       envelope = (this.options.decode ?? decodeEvent)(record.value);

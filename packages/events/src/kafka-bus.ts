@@ -19,6 +19,7 @@ import {
   handleInConsumerSpan,
   isOutage,
   isRetryable,
+  passesOver,
   type DeadLetter,
   type EventBus,
   type OutgoingMessage,
@@ -363,6 +364,7 @@ class KafkaSubscription {
   private async handle({ topic, partition, message, heartbeat }: Omit<EachMessagePayload, 'pause'>): Promise<boolean> {
     const settings = this.bus.options;
     const offset = message.offset;
+    if (passesOver(this.options, message.headers?.type?.toString())) return true;
     let envelope: EventEnvelope | undefined;
     try {
       envelope = (settings.decode ?? decodeEvent)(message.value);

@@ -107,6 +107,26 @@ describe('InProcessEventBus', () => {
     expect(parked[0]!.headers[DLQ_HEADERS.error]).toMatch(/PaymentCaptured v1: .*amountCents/);
   });
 
+  it('passes over the types a subscription does not handle, without decoding them', async () => {
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId: 'orders',
+      topics: [topic],
+      types: ['OrderDelivered'],
+      handler: async (e) => void handled.push(e.type),
+    });
+    // Schema-invalid, but of a type the group passes over: not parked (it would be, were it handled).
+    const invalid = createEnvelope({ type: 'PaymentCaptured', aggregateId: ids.orderId, payload: { amountCents: 'lots' } });
+    await bus.publish([
+      message(stockChanged(ids.productId, 1)),
+      message(invalid),
+      message(createEvent('OrderDelivered', { orderId: ids.orderId })),
+    ]);
+    await bus.drain();
+    expect(handled).toEqual(['OrderDelivered']);
+    expect(bus.records(deadLetterTopic('orders'))).toEqual([]);
+  });
+
   it('does not retry a handler that says retrying cannot help', async () => {
     const attempts: number[] = [];
     await bus.subscribe({

@@ -14,6 +14,7 @@ import {
   type OutgoingMessage,
 } from '../src/index.ts';
 import { eventuallyOnKafka as eventually, produceRaw, readTopic, testBrokers, uniqueName } from './support/kafka.ts';
+import { ids } from './fixtures.ts';
 import { openTestDatabase, type TestDatabaseHandle } from './support/test-database.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -176,6 +177,29 @@ describeWithServers(['TEST_KAFKA_BROKERS', 'TEST_DATABASE_URL'], 'KafkaEventBus 
     expect(JSON.parse(dlq[1]!.value!).payload.available).toBe(2);
     expect(dlq[2]!.headers[DLQ_HEADERS.error]).toMatch(/StockChanged v1: available/);
     expect(parked).toEqual(['1:0', '2:3', '4:0']);
+  });
+
+  it('passes over the types a subscription does not handle, undecoded; a message without a type header is decoded', async () => {
+    const topic = uniqueName('types-test');
+    const groupId = uniqueName('g');
+    const bus = newBus();
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId,
+      topics: [topic],
+      types: ['StockChanged'],
+      handler: async (event) => void handled.push(`${event.type}:${available(event)}`),
+    });
+    await bus.publish([on(topic)(stockChanged('p1', 1)), on(topic)(createEvent('OrderDelivered', { orderId: ids.orderId }))]);
+    // Unreadable, but of a type this group passes over: not parked. Unreadable without the header: parked.
+    await produceRaw(topic, [
+      { key: 'p1', value: 'not an event either', headers: { type: 'OrderShipped' } },
+      { key: 'p1', value: 'this is not an event' },
+    ]);
+    await bus.publish([on(topic)(stockChanged('p1', 2))]);
+    await eventually(() => expect(handled).toEqual(['StockChanged:1', 'StockChanged:2']));
+    const dlq = await readTopic(deadLetterTopic(groupId), 1);
+    expect(dlq.map((record) => record.value)).toEqual(['this is not an event']);
   });
 
   it('a graceful stop commits what was processed: the group resumes after it, with nothing redelivered', async () => {

@@ -21,6 +21,8 @@ export async function subscribeSaga(runtime: ServiceRuntime, options: SagaSubscr
   const subscription = await runtime.bus.subscribe({
     groupId: options.groupId,
     topics: options.topics,
+    // The saga acts on its handlers' types only: the others on its topics are passed over undecoded.
+    types: Object.keys(options.handlers),
     maxAttempts: runtime.config.events.maxAttempts,
     service: runtime.name,
     handler: async (event, delivery) => {

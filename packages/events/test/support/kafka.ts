@@ -54,7 +54,10 @@ export async function readTopic(topic: string, count: number, timeoutMs = 30_000
 }
 
 /** Produces raw bytes (e.g. a message that is not an event at all) with a plain kafkajs producer. */
-export async function produceRaw(topic: string, messages: { key: string; value: string }[]): Promise<void> {
+export async function produceRaw(
+  topic: string,
+  messages: { key: string; value: string; headers?: Record<string, string> }[],
+): Promise<void> {
   const kafka = new Kafka({ clientId: 'events-test-writer', brokers: testBrokers(), logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
