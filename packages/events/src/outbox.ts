@@ -32,6 +32,17 @@ export async function appendToOutbox(tx: OutboxTransaction, topic: string, envel
   });
 }
 
+/** The columns `outboxRow` fills, for an `INSERT INTO outbox_events (…)` written by hand. */
+export const OUTBOX_INSERT_COLUMNS = 'id, topic, aggregate_id, type, envelope';
+
+/**
+ * One outbox row's values, in `OUTBOX_INSERT_COLUMNS` order (the envelope as JSON text), for a change that
+ * writes its events in the same SQL statement as itself (then no transaction is needed around the two).
+ */
+export function outboxRow(topic: string, envelope: EventEnvelope): [string, string, string, string, string] {
+  return [envelope.id, topic, envelope.aggregateId, envelope.type, JSON.stringify(envelope)];
+}
+
 /** Topics per producing context; the message key is the aggregate id. */
 export const TOPICS = {
   catalog: 'catalog.events',

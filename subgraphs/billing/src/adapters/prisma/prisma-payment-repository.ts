@@ -1,4 +1,4 @@
-import { appendToOutbox, TOPICS, type EventEnvelope } from '@commerce/events';
+import { appendToOutbox, OUTBOX_INSERT_COLUMNS, outboxRow, TOPICS, type EventEnvelope } from '@commerce/events';
 import { afterCreatedAtCursor, type CreatedAtCursor } from '@commerce/platform';
 import {
   Prisma,
@@ -130,18 +130,36 @@ export class PrismaPaymentRepository implements PaymentRepository {
     entry: NewLedgerEntry,
     events: EventEnvelope[],
   ): Promise<Payment | null> {
-    const captured = await this.prisma.$transaction(async (tx) => {
-      const [row] = await tx.$queryRaw<PaymentRow[]>`
+    // One statement, atomic on its own: the capture, its ledger entry and its events are written together,
+    // and the entry and events only if the payment was still PENDING (no transaction round trips).
+    const outbox = events.map((envelope) => {
+      const [id, topic, aggregateId, type, json] = outboxRow(TOPICS.billing, envelope);
+      return Prisma.sql`(${id}::uuid, ${topic}, ${aggregateId}, ${type}, ${json}::jsonb)`;
+    });
+    const [row] = await this.prisma.$queryRaw<PaymentRow[]>`
+      WITH captured AS (
         UPDATE payments
            SET status = 'CAPTURED', captured_cents = amount_cents, provider_charge_id = ${providerChargeId},
                locked_until = NULL, settled_at = now(), updated_at = now()
          WHERE id = ${paymentId}::uuid AND status = 'PENDING'
-        RETURNING ${PAYMENT_ROW}`;
-      if (!row) return null;
-      await this.appendLedger(tx, entry);
-      await appendToOutbox(tx, TOPICS.billing, events);
-      return toPayment(row);
-    });
+        RETURNING ${PAYMENT_ROW}
+      ), ledger AS (
+        INSERT INTO ledger_entries (id, entry_key, payment_id, refund_id, kind, amount_cents, currency, provider_reference)
+        SELECT ${entry.id}::uuid, ${entry.entryKey}, ${entry.paymentId}::uuid, ${entry.refundId}::uuid,
+               CAST(${entry.kind}::text AS "LedgerEntryKind"), ${entry.amountCents}::int, ${entry.currency},
+               ${entry.providerReference}
+         WHERE EXISTS (SELECT 1 FROM captured)
+      )${
+        outbox.length > 0
+          ? Prisma.sql`, outbox AS (
+        INSERT INTO outbox_events (${Prisma.raw(OUTBOX_INSERT_COLUMNS)})
+        SELECT v.* FROM (VALUES ${Prisma.join(outbox)}) AS v(${Prisma.raw(OUTBOX_INSERT_COLUMNS)})
+         WHERE EXISTS (SELECT 1 FROM captured)
+      )`
+          : Prisma.empty
+      }
+      SELECT * FROM captured`;
+    const captured = row ? toPayment(row) : null;
     if (captured) this.outboxWritten();
     return captured;
   }
