@@ -151,6 +151,67 @@ describe('single-fetch pass-through', () => {
     });
   }
 
+  describe('mutations', () => {
+    /** Requests a subgraph has answered so far (its own metrics), whatever the status. */
+    const callsOf = async (service: 'orders' | 'billing') => {
+      const exposition = await stack.services[service]!.metrics.registry.metrics();
+      return metricValue(exposition, 'http_request_duration_seconds_count', { method: 'POST', route: '/graphql', status: '200' });
+    };
+    const MUTATIONS: { name: string; query: string; variables?: () => Record<string, unknown>; passesThrough: boolean }[] = [
+      {
+        name: 'addToCart',
+        query: 'mutation Add($id: ID!) { addToCart(productId: $id, quantity: 1) { itemCount lines { quantity } } }',
+        variables: () => ({ id: productId }),
+        passesThrough: true,
+      },
+      {
+        name: 'two root fields of one subgraph, run in order',
+        query: `mutation Both($id: ID!) {
+          first: addToCart(productId: $id, quantity: 2) { itemCount }
+          second: updateCartLine(productId: $id, quantity: 1) { itemCount }
+        }`,
+        variables: () => ({ id: productId }),
+        passesThrough: true,
+      },
+      {
+        name: 'a refused mutation (NOT_FOUND), answered once',
+        query: 'mutation Missing($id: ID!) { addToCart(productId: $id, quantity: 1) { itemCount } }',
+        variables: () => ({ id: randomUUID() }),
+        passesThrough: false,
+      },
+      {
+        name: 'root fields of two subgraphs (orders, then billing)',
+        query: `mutation Two($id: ID!) {
+          addToCart(productId: $id, quantity: 1) { itemCount }
+          addPaymentMethod(token: "tok_visa") { brand last4 }
+        }`,
+        variables: () => ({ id: productId }),
+        passesThrough: false,
+      },
+    ];
+    for (const mutation of MUTATIONS) {
+      it(`answers like the normal executor, with one call each: ${mutation.name}`, async () => {
+        // Two customers in the same state, one per gateway: the same mutations must give the same answers.
+        const ours = bearer(randomUUID(), 'CUSTOMER');
+        const theirs = bearer(randomUUID(), 'CUSTOMER');
+        const before = withPassthrough.passthrough!.stats().passedThrough;
+        for (let round = 0; round < 3; round++) {
+          const body = { query: mutation.query, variables: mutation.variables?.() ?? {} };
+          const start = (await callsOf('orders')) + (await callsOf('billing'));
+          const mine = await post(withPassthrough.graphqlUrl, body, { authorization: ours });
+          const middle = (await callsOf('orders')) + (await callsOf('billing'));
+          const other = await post(without.graphqlUrl, body, { authorization: theirs });
+          const end = (await callsOf('orders')) + (await callsOf('billing'));
+          expect(middle - start).toBe(end - middle); // never executed a second time
+          expect(mine.status).toBe(other.status);
+          expect(comparable(mine.body)).toBe(comparable(other.body));
+        }
+        const served = withPassthrough.passthrough!.stats().passedThrough - before;
+        expect(served).toBe(mutation.passesThrough ? 2 : 0);
+      });
+    }
+  });
+
   it('keeps the operations of one batched request apart (same query, different variables, handed back at once)', async () => {
     const failing = 'query Both($id: ID!, $slug: String) { product(id: $id, slug: $slug) { id name } }';
     const batch = [

@@ -11,7 +11,8 @@
  * Conservative on purpose — everything else runs Apollo's executor unchanged:
  * - decided per parsed document and operation name, from the plan Apollo itself made for it (so the
  *   first request of a document always runs the normal executor);
- * - only queries; only plans that are a single fetch without `requires` or rewrites; no interface or
+ * - only queries and mutations (a handed-back mutation answer is the one call's: never executed twice);
+ *   only plans that are a single fetch without `requires` or rewrites; no interface or
  *   union anywhere in the selection; never when the supergraph uses `@inaccessible` (result shaping
  *   hides inaccessible enum values);
  * - variables are coerced as the gateway does, and any coercion error goes to the normal executor;
@@ -107,7 +108,9 @@ export function createSingleFetchPassthrough(options: { apiSchema: () => GraphQL
     const service = serviceMap[node.serviceName] as GraphQLDataSource<GatewayContext> | undefined;
     if (!service) return null;
     const operation = operationOf(document, operationName);
-    if (!operation || operation.operation !== 'query') return null;
+    // Queries and mutations (a mutation's root fields in one subgraph are one fetch, run in order there, as
+    // the normal executor would send them); subscriptions never reach here.
+    if (!operation || (operation.operation !== 'query' && operation.operation !== 'mutation')) return null;
     if (reachesAbstractType(schema, document, operation)) return null;
     const sentDocument = parse(node.operation);
     const sent = operationOf(sentDocument, node.operationName);
