@@ -79,16 +79,19 @@ export async function placeOrderIdempotently(
     const now = deps.clock.now();
     const lines = await source.read(tx, buyer.userId);
     // Duplicates of this key wait here until this transaction ends; then they find its record below.
-    const claimed = await tx.idempotency.claim({
-      userId: buyer.userId,
-      key,
-      operation: source.operation,
-      fingerprint: requestFingerprint(shape(lines)),
-      status: 'IN_PROGRESS',
-      orderId: null,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + IDEMPOTENCY_KEY_TTL_MS),
-    }, now);
+    const claimed = await tx.idempotency.claim(
+      {
+        userId: buyer.userId,
+        key,
+        operation: source.operation,
+        fingerprint: requestFingerprint(shape(lines)),
+        status: 'IN_PROGRESS',
+        orderId: null,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + IDEMPOTENCY_KEY_TTL_MS),
+      },
+      now,
+    );
 
     if (!claimed) {
       const record = await tx.idempotency.find(buyer.userId, key);

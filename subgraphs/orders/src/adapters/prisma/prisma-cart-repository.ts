@@ -55,9 +55,7 @@ export class PrismaCartRepository implements CartRepository {
     const updatedAt = cart.updatedAt ?? new Date();
     // One statement: the cart row, its lines as they are now (upserted), and the lines no longer in it
     // (deleted). The two never touch the same line, so their order inside the statement does not matter.
-    const lines = cart.lines.map(
-      (line) => sql`(${line.productId}, ${line.quantity}::int, ${line.addedAt}::timestamptz)`,
-    );
+    const lines = cart.lines.map((line) => sql`(${line.productId}, ${line.quantity}::int, ${line.addedAt}::timestamptz)`);
     const kept = cart.lines.map((line) => line.productId);
     await this.db.$executeRaw(sql`
       WITH cart AS (

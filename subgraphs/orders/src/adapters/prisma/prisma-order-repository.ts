@@ -119,12 +119,20 @@ export class PrismaOrderRepository implements OrderRepository {
         VALUES (${order.id}::uuid, ${order.userId}, ${order.status}, ${order.paymentMethodId}, ${order.shippingAddressId},
                 ${order.version}::int, ${order.createdAt}::timestamptz, ${order.updatedAt}::timestamptz)
         RETURNING number
-      )${lines.length > 0 ? sql`, lines AS (
+      )${
+        lines.length > 0
+          ? sql`, lines AS (
         INSERT INTO order_lines (order_id, position, product_id, quantity, unit_price_cents) VALUES ${join(lines)}
-      )` : empty}${history.length > 0 ? sql`, history AS (
+      )`
+          : empty
+      }${
+        history.length > 0
+          ? sql`, history AS (
         INSERT INTO order_status_changes (order_id, from_status, to_status, reason, actor_type, actor_id, at)
         VALUES ${join(history)}
-      )` : empty}
+      )`
+          : empty
+      }
       SELECT number FROM inserted`);
     return { ...order, number: Number(row!.number) };
   }
