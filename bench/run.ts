@@ -33,6 +33,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     'page-size': { type: 'string', default: '50' },
     'checkout-orders': { type: 'string', default: '600' },
+    'checkout-rate': { type: 'string' },
     'gateway-env': { type: 'string', multiple: true, default: [] },
     'gateway-node-flag': { type: 'string', multiple: true, default: [] },
     profile: { type: 'boolean', default: false },
@@ -52,6 +53,7 @@ if (values.help) {
       '  --rounds 2               alternating rounds for the ours/Hive and hit/ceiling comparisons',
       '  --page-size 50           products per storefront page',
       '  --checkout-orders 600    orders placed per checkout run',
+      '  --checkout-rate N        offer N orders a second (default: as fast as 16 customers can place them)',
       '  --gateway-env KEY=VALUE  extra setting for our gateway (repeatable), e.g. SUBGRAPH_DEDUPE_QUERIES=false',
       '                           to measure it without an optimisation',
       '  --gateway-node-flag F    extra Node flag for our gateway (repeatable), e.g. --gateway-node-flag=--max-semi-space-size=64',
@@ -163,6 +165,7 @@ try {
     if (scenarios.has(6)) {
       const checkout = await runCheckoutScenarios({
         orders: positiveInt('checkout-orders', values['checkout-orders']),
+        ...(values['checkout-rate'] ? { ratePerSecond: positiveInt('checkout-rate', values['checkout-rate']) } : {}),
         connections: settings.connections,
         databaseUrl,
         kafkaBrokers,

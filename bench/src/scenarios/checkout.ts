@@ -59,6 +59,11 @@ export interface CheckoutOptions {
   nodeFlags?: { subgraphs: string[]; gateway: string[] };
   /** Skip the embedded run when Kafka + PostgreSQL are configured (profiling one mode at a time). */
   kafkaOnly?: boolean;
+  /**
+   * Offered load: order i is placed no earlier than i / rate seconds after the first (still by at most
+   * `connections` customers at once). Unset: every customer places its next order as soon as the last is in.
+   */
+  ratePerSecond?: number;
 }
 
 const ADMIN = bearer(randomUUID(), 'ADMIN');
@@ -87,7 +92,8 @@ export async function runCheckoutScenarios(
     console.log(
       `\nScenario 6: checkout → CONFIRMED, ${run.mode}, ${options.orders} orders from ${options.connections} customers`,
     );
-    const outcome = await runCheckout({ ...options, ...run });
+    const paced = options.ratePerSecond ? `, paced at ${options.ratePerSecond} orders/s` : '';
+    const outcome = await runCheckout({ ...options, ...run, mode: `${run.mode}${paced}` });
     if (typeof outcome === 'string') {
       skipped[`6 checkout, ${run.mode}`] = outcome;
       console.log(`  not measured: ${outcome}`);
@@ -169,6 +175,10 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     await Promise.all(
       customers.map(async (customer) => {
         for (let index = next++; index < options.orders; index = next++) {
+          if (options.ratePerSecond) {
+            const due = started + (index * 1000) / options.ratePerSecond;
+            if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+          }
           try {
             const order = await placeOrder(graph, customer, products[index % products.length]!);
             placed.push(order.orderId);
