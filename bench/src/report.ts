@@ -278,6 +278,12 @@ export function renderMarkdown(results: RunResults): string {
       if (cpu.length > 0) {
         lines.push(`- ${c.mode}, CPU ms per order: ${cpu.map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(', ')}`);
       }
+      const idle = Object.entries(c.idleCpuMsPerSecond ?? {});
+      if (idle.length > 0) {
+        lines.push(
+          `- ${c.mode}, idle CPU ms per second before the load: ${idle.map(([name, ms]) => `${name} ${ms.toFixed(0)}`).join(', ')}`,
+        );
+      }
       const transactions = Object.entries(c.transactionsPerOrder ?? {});
       if (transactions.length > 0) {
         lines.push(

@@ -48,6 +48,8 @@ export interface CheckoutResult {
   statementsPerOrder?: Record<string, number>;
   /** CPU time per placed order (placing and saga together) of each process that could be measured. */
   cpuMsPerOrder: Record<string, number>;
+  /** CPU ms per second of each process while the stack idled for a few seconds before the load. */
+  idleCpuMsPerSecond?: Record<string, number>;
 }
 
 export interface CheckoutOptions {
@@ -69,6 +71,7 @@ export interface CheckoutOptions {
 const ADMIN = bearer(randomUUID(), 'ADMIN');
 const SETTLE_TIMEOUT_MS = 120_000;
 const PROBE_TIMEOUT_MS = 30_000;
+const IDLE_MEASURE_MS = 5_000;
 
 export async function runCheckoutScenarios(
   options: CheckoutOptions,
@@ -155,13 +158,22 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     if (statementDir) await new Promise((resolve) => setTimeout(resolve, STATEMENT_FILE_INTERVAL_MS + 150));
     const loadBefore = os.loadavg()[0]!;
     const processes = measuredProcesses(gateway, subgraphs.children, kafka);
-    const cpuOfAll = () => ({
+    const cpuOfAll = (): Record<string, number> => ({
       ...Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuMillis(pid)])),
       // The customers' side (this process) and, on PostgreSQL runs, the whole local server (all databases):
       // with them the CPU budget per order is complete.
       'bench client': cpuMillis(process.pid),
       ...(options.databaseUrl ? { 'postgresql (server)': postgresCpuMillis() } : {}),
     });
+    // What the stack costs doing nothing (timers, polls, heartbeats): a fixed cost under load too.
+    const idleStart = cpuOfAll();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MEASURE_MS));
+    const idleEnd = cpuOfAll();
+    const idleCpuMsPerSecond = Object.fromEntries(
+      Object.keys(idleStart)
+        .map((name) => [name, ((idleEnd[name]! - idleStart[name]!) * 1000) / IDLE_MEASURE_MS] as const)
+        .filter(([name, ms]) => name !== 'bench client' && Number.isFinite(ms)),
+    );
     const cpuBefore: Record<string, number> = cpuOfAll();
     const transactionsBefore = options.databaseUrl ? await committedTransactions(options.databaseUrl, subgraphs.env) : undefined;
     const statementsBefore = statementDir ? sentStatements(statementDir, processes) : undefined;
@@ -256,6 +268,7 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
               ]),
             )
           : undefined,
+      idleCpuMsPerSecond,
       cpuMsPerOrder: Object.fromEntries(
         Object.keys(cpuBefore)
           .map((name) => [name, (cpuAfter[name]! - cpuBefore[name]!) / Math.max(1, placed.length)] as const)
@@ -282,6 +295,11 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     console.log(
       `  CPU ms per order: ${Object.entries(result.cpuMsPerOrder)
         .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `  idle CPU ms per second before the load: ${Object.entries(idleCpuMsPerSecond)
+        .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
         .join(', ')}`,
     );
     for (const [message, count] of Object.entries(errorMessages)) console.log(`  checkout failed ${count}×: ${message}`);

@@ -135,7 +135,11 @@ export async function createDatabases(adminUrl: string, label: string, services:
   }
   return {
     env,
-    drop: () => admin([...names.values()].map((name) => `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+    // BENCH_KEEP_DATABASES=1 leaves them for inspection (outbox and inbox timestamps of every order); drop by hand.
+    drop: async () => {
+      if (process.env.BENCH_KEEP_DATABASES === '1') console.log(`  kept databases: ${[...names.values()].join(', ')}`);
+      else await admin([...names.values()].map((name) => `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
   };
 }
 

@@ -1,4 +1,8 @@
 import type { Admin, Kafka } from 'kafkajs';
+import { fixKafkajsIdleLoop } from './kafkajs-idle-loop-fix.ts';
+
+// Every kafkajs client of this process (this admin's included) needs it; see the module.
+fixKafkajsIdleLoop();
 
 /**
  * One kafkajs admin connection, opened on first use and shared by every caller after that. A failed

@@ -24,7 +24,10 @@ export interface OutboxRelayOptions {
   logger?: Logger;
   /** Rows claimed per round (default 100). */
   batchSize?: number;
-  /** How often an idle relay looks for rows nobody announced with `notify()` (default 500 ms). */
+  /**
+   * How often an idle relay looks for rows nobody announced with `notify()` (default 500 ms). A look is one
+   * statement; a publishing round (a transaction) follows only when it finds some.
+   */
   pollIntervalMs?: number;
   /** Backoff after a failed round (broker down): default 200 ms doubling to 10 s, with jitter. */
   backoff?: BackoffSettings;
@@ -302,7 +305,24 @@ export class OutboxRelay {
       this.failures = 0;
       if (round!.claimed === this.settings.batchSize && round!.published > 0) continue; // more are waiting
       await this.pruneNow();
-      if (!this.notified) await this.idle(this.settings.pollIntervalMs);
+      // Idle until notified, or until a poll finds rows nobody announced (another instance's, a missed
+      // notify): a poll is one statement, and a round with its transaction only runs when rows wait.
+      while (!this.notified && !this.stopping) {
+        await this.idle(this.settings.pollIntervalMs);
+        if (this.notified || this.stopping || (await this.hasUnpublished())) break;
+      }
+    }
+  }
+
+  /** True when an unpublished row exists (or the database could not say: the round will find out and log). */
+  private async hasUnpublished(): Promise<boolean> {
+    try {
+      const rows = await this.db.$queryRawUnsafe<{ pending: boolean }[]>(
+        'SELECT EXISTS (SELECT 1 FROM outbox_events WHERE published_at IS NULL) AS pending',
+      );
+      return rows[0]?.pending !== false;
+    } catch {
+      return true;
     }
   }
 

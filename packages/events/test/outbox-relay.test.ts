@@ -9,6 +9,7 @@ import {
   TOPICS,
   type EventEnvelope,
   type EventPublisher,
+  type OutboxDatabase,
   type OutgoingMessage,
 } from '../src/index.ts';
 import { openTestDatabase, type TestDatabaseHandle, type TestPrisma } from './support/test-database.ts';
@@ -147,6 +148,33 @@ describe('outbox relay and inbox (embedded: PGlite + in-process bus)', () => {
       relay.notify();
       await eventually(() => expect(received).toHaveLength(1), 2000);
       expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('an idle relay looks with one statement per poll and runs a round only for rows nobody announced', async () => {
+    const statements: string[] = [];
+    const counted: OutboxDatabase = {
+      $queryRawUnsafe: <T>(query: string, ...values: unknown[]) => {
+        statements.push(query.trim().split(/\s+/).slice(0, 2).join(' '));
+        return prisma.$queryRawUnsafe<T>(query, ...values);
+      },
+      $executeRawUnsafe: (query: string, ...values: unknown[]) => prisma.$executeRawUnsafe(query, ...values),
+      $transaction: (fn, options) => {
+        statements.push('BEGIN');
+        return prisma.$transaction((tx) => fn(tx), options);
+      },
+    };
+    const relay = new OutboxRelay(counted, { publisher: bus, pollIntervalMs: 30 }).start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 400)); // ~13 polls of an empty outbox
+      const idle = [...statements];
+      expect(idle.filter((s) => s === 'BEGIN')).toHaveLength(1); // the first round only
+      expect(idle.filter((s) => s === 'SELECT EXISTS').length).toBeGreaterThanOrEqual(5);
+      await append(prisma, [stockChanged('p1', 1)]); // no notify(): found by a poll
+      await eventually(() => expect(received).toHaveLength(1), 2000);
+      expect(statements.filter((s) => s === 'BEGIN')).toHaveLength(2);
     } finally {
       await relay.stop();
     }
