@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-interface RequestQueueLike {
+/** The fields of kafkajs' RequestQueue this fix reads and writes. */
+export interface RequestQueueLike {
   pending: unknown[];
   throttledUntil: number;
   throttleCheckTimeoutId: NodeJS.Timeout | null;

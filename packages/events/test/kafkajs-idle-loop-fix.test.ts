@@ -1,15 +1,9 @@
 import { createRequire } from 'node:module';
-import { fixKafkajsIdleLoop } from '../src/kafkajs-idle-loop-fix.ts';
+import { fixKafkajsIdleLoop, type RequestQueueLike } from '../src/kafkajs-idle-loop-fix.ts';
 
 const require = createRequire(import.meta.url);
 
-interface Queue {
-  pending: unknown[];
-  throttledUntil: number;
-  throttleCheckTimeoutId: NodeJS.Timeout | null;
-  scheduleCheckPendingRequests(): void;
-}
-const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as new (options: object) => Queue;
+const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as new (options: object) => RequestQueueLike;
 const silent = { debug() {}, info() {}, warn() {}, error() {}, namespace: () => silent };
 const newQueue = () =>
   new RequestQueue({
