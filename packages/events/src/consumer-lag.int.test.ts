@@ -8,16 +8,17 @@ import { jest } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from '@commerce/platform';
 import { describeWithServers } from '@commerce/testkit';
-import { createEnvelope, type EventEnvelope } from './envelope.ts';
-import { KafkaEventBus } from './kafka-bus.ts';
+import { createEnvelope } from './envelope.ts';
+import type { KafkaEventBus } from './kafka-bus.ts';
 import { deadLetterTopic } from './bus.ts';
+import type { KafkaConsumerLag } from './consumer-lag.ts';
 import {
   deadLetterReplayGroup,
-  KafkaConsumerLag,
   registerConsumerLagMetrics,
   trackingConsumerGroups,
   type ConsumerLagReading,
 } from './consumer-lag.ts';
+import { busWithLagProbe } from '../test/support/kafka.ts';
 
 jest.setTimeout(120_000);
 
@@ -43,18 +44,7 @@ describeWithServers(['TEST_KAFKA_BROKERS'], 'consumer lag on Kafka', () => {
   const kafka = new Kafka({ clientId: `lag-test-${run}`, brokers, logLevel: logLevel.NOTHING });
 
   beforeAll(async () => {
-    bus = new KafkaEventBus({
-      brokers,
-      clientId: `lag-test-${run}`,
-      partitions: 2,
-      maxAttempts: 1,
-      sessionTimeoutMs: 10_000,
-      heartbeatIntervalMs: 1000,
-      // Our own decoder: any JSON envelope is fine, anything else is poison.
-      decode: (value) => JSON.parse(value!.toString()) as EventEnvelope,
-    });
-    await bus.ensureTopics([topic]);
-    lag = new KafkaConsumerLag({ brokers, clientId: `lag-test-${run}-probe` });
+    ({ bus, lag } = await busWithLagProbe(`lag-test-${run}`, topic));
   });
   afterAll(async () => {
     await lag?.close();

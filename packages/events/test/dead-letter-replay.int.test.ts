@@ -6,11 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { describeWithServers } from '@commerce/testkit';
-import { createEnvelope, type EventEnvelope } from '../src/envelope.ts';
-import { KafkaEventBus } from '../src/kafka-bus.ts';
+import { createEnvelope } from '../src/envelope.ts';
+import type { KafkaEventBus } from '../src/kafka-bus.ts';
 import { PermanentEventError, type Subscription } from '../src/bus.ts';
-import { KafkaConsumerLag } from '../src/consumer-lag.ts';
+import type { KafkaConsumerLag } from '../src/consumer-lag.ts';
 import { listDeadLetters, replayDeadLetters } from '../src/dead-letter-replay.ts';
+import { busWithLagProbe } from './support/kafka.ts';
 
 jest.setTimeout(120_000);
 
@@ -32,17 +33,7 @@ describeWithServers(['TEST_KAFKA_BROKERS'], 'dead-letter list and replay on Kafk
   let lag: KafkaConsumerLag;
 
   beforeAll(async () => {
-    bus = new KafkaEventBus({
-      brokers,
-      clientId: `dlq-tool-${run}`,
-      partitions: 2,
-      maxAttempts: 1,
-      sessionTimeoutMs: 10_000,
-      heartbeatIntervalMs: 1000,
-      decode: (value) => JSON.parse(value!.toString()) as EventEnvelope,
-    });
-    await bus.ensureTopics([topic]);
-    lag = new KafkaConsumerLag({ brokers, clientId: `dlq-tool-${run}-lag` });
+    ({ bus, lag } = await busWithLagProbe(`dlq-tool-${run}`, topic));
   });
   afterAll(async () => {
     await subscription?.stop();

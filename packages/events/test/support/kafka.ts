@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { KafkaConsumerLag } from '../../src/consumer-lag.ts';
+import type { EventEnvelope } from '../../src/envelope.ts';
+import { KafkaEventBus } from '../../src/kafka-bus.ts';
 import { eventually } from './eventually.ts';
 
 export const testBrokers = () => (process.env.TEST_KAFKA_BROKERS ?? '').split(',').filter(Boolean);
@@ -70,3 +73,22 @@ export async function produceRaw(
 
 /** `eventually` with a broker-friendly default timeout. */
 export const eventuallyOnKafka = (check: () => void | Promise<void>, timeoutMs = 30_000) => eventually(check, timeoutMs, 50);
+
+/**
+ * What the dead-letter and lag tests start with: a bus whose topic has two partitions, which parks a
+ * message at its first failure and reads any JSON envelope (anything else is poison), and a lag probe.
+ */
+export async function busWithLagProbe(clientId: string, topic: string): Promise<{ bus: KafkaEventBus; lag: KafkaConsumerLag }> {
+  const brokers = testBrokers();
+  const bus = new KafkaEventBus({
+    brokers,
+    clientId,
+    partitions: 2,
+    maxAttempts: 1,
+    sessionTimeoutMs: 10_000,
+    heartbeatIntervalMs: 1000,
+    decode: (value) => JSON.parse(value!.toString()) as EventEnvelope,
+  });
+  await bus.ensureTopics([topic]);
+  return { bus, lag: new KafkaConsumerLag({ brokers, clientId: `${clientId}-lag` }) };
+}
