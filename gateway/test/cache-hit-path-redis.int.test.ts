@@ -28,6 +28,8 @@ describeWithServers(['TEST_REDIS_URL'], 'cache hit path on Redis (two gateway in
     stoppables.push(consuming);
     const deaf = await startExtraGateway(stack, shared);
     stoppables.push(deaf);
+    // Until its feed is live an instance reads the epoch from Redis per hit; tests start from the steady state.
+    await waitFor(async () => consuming.cache.currentPurgeEpoch() !== undefined && deaf.cache.currentPurgeEpoch() !== undefined);
     return [consuming, deaf];
   };
 

@@ -63,6 +63,11 @@ export async function startExtraGateway(
     ...env,
   });
   const gateway = await startGateway(config, createLogger({ service: 'gateway', level: 'silent' }), dependencies);
+  // A new consumer group reads the bus from the beginning: without this, earlier tests' catalog events
+  // would purge this instance's cache (and empty its hit path) in the middle of the caller's test.
+  if (dependencies.bus && dependencies.bus === stack.embedded.bus && !(await stack.embedded.bus.drain())) {
+    throw new Error('the extra gateway did not catch up with the event bus within 10 s');
+  }
   const baseUrl = `http://127.0.0.1:${gateway.port}`;
   return { ...gateway, baseUrl, graphqlUrl: `${baseUrl}/graphql` };
 }
