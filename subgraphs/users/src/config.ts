@@ -11,6 +11,7 @@ export function loadUsersSettings(source: Record<string, string | undefined>) {
       USERS_LOGIN_WINDOW_SECONDS: env.positiveInt(900),
       USERS_JWKS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(300),
       USERS_TRUST_PROXY: z.string().min(1).default('loopback'),
+      USERS_REDIS_PREFIX: z.string().default('users:'),
     },
     source,
   );
@@ -25,6 +26,8 @@ export function loadUsersSettings(source: Record<string, string | undefined>) {
       maxAttemptsPerAccount: parsed.USERS_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT,
       maxAttemptsPerIp: parsed.USERS_LOGIN_MAX_ATTEMPTS_PER_IP,
       windowSeconds: parsed.USERS_LOGIN_WINDOW_SECONDS,
+      /** Every Redis key of the login counters starts with it, so environments can share one Redis. */
+      redisPrefix: parsed.USERS_REDIS_PREFIX,
     },
     jwksMaxAgeSeconds: parsed.USERS_JWKS_MAX_AGE_SECONDS,
     /** Whose X-Forwarded-For names the client for per-address login throttling (the gateway's address range). */

@@ -15,6 +15,8 @@ export interface LoginThrottleSettings {
   /** Attempts per client address per window; successes do not count. */
   maxAttemptsPerIp: number;
   windowSeconds: number;
+  /** Start of every counter key (default `users:`); the limiter adds `login:account:` or `login:ip:`. */
+  redisPrefix?: string;
 }
 
 /**
@@ -28,12 +30,13 @@ export class RateLimitedLoginThrottle implements LoginThrottle {
 
   constructor(settings: LoginThrottleSettings, store: RateLimiterStore = {}) {
     const window = settings.windowSeconds;
+    const prefix = settings.redisPrefix ?? 'users:';
     this.perAccount = createRateLimiter(
-      { keyPrefix: 'users:login:account', points: settings.maxAttemptsPerAccount, durationSeconds: window },
+      { keyPrefix: `${prefix}login:account`, points: settings.maxAttemptsPerAccount, durationSeconds: window },
       store,
     );
     this.perIp = createRateLimiter(
-      { keyPrefix: 'users:login:ip', points: settings.maxAttemptsPerIp, durationSeconds: window },
+      { keyPrefix: `${prefix}login:ip`, points: settings.maxAttemptsPerIp, durationSeconds: window },
       store,
     );
   }
