@@ -29,7 +29,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { Readable } from 'node:stream';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Express, RequestHandler } from 'express';
-import { errorSummary, type Histogram, type Logger } from '@commerce/platform';
+import { errorSummary, recordServerSpan, tracingEnabled, type Histogram, type Logger } from '@commerce/platform';
 import type { GatewayContext } from '../context.ts';
 import type { PointLeases } from '../limits/point-leases.ts';
 import { rootFieldNames } from '../limits/rate-limit.ts';
@@ -44,7 +44,7 @@ export interface HitPathTicket {
   key: string;
   /** The purge epoch known before the request arrived: a copy made from this answer is valid only while it holds. */
   epoch: number;
-  fill?: { maxAgeSeconds: number; ageSeconds: number; operation: string };
+  fill?: { maxAgeSeconds: number; ageSeconds: number; operation: string; operationName: string | null };
 }
 
 interface Entry {
@@ -61,6 +61,8 @@ interface Entry {
   size: number;
   operations: { inc(): void };
   duration: { observe(value: number): void };
+  /** For the hit's span (the metrics' label is bounded; the span names what the client sent). */
+  operationName: string | null;
 }
 
 export interface HitPathOptions {
@@ -322,6 +324,7 @@ export function createHitPath(options: HitPathOptions): HitPath {
       size,
       operations: metrics.operations.labels({ operation: answer.operation, type }),
       duration: metrics.operationDuration.labels({ operation: answer.operation, type }),
+      operationName: answer.operationName,
     });
   };
 
@@ -380,6 +383,20 @@ export function createHitPath(options: HitPathOptions): HitPath {
     entry.operations.inc();
     entry.duration.observe(seconds);
     httpDuration(req.method!).observe(seconds);
+    // Hits belong in traces too (sampled like every request); one boolean check while tracing is off.
+    if (tracingEnabled()) {
+      recordServerSpan(
+        'gateway',
+        { method: req.method!, route: '/graphql', headers: req.headers },
+        performance.timeOrigin + started,
+        200,
+        {
+          'graphql.operation.type': 'query',
+          ...(entry.operationName ? { 'graphql.operation.name': entry.operationName } : {}),
+          'gateway.cache.hit_path': true,
+        },
+      );
+    }
   };
 
   /** Runs serve, turning a throw or a rejection into a 500 (never an unhandled rejection). */
@@ -443,6 +460,7 @@ export function createHitPath(options: HitPathOptions): HitPath {
             maxAgeSeconds: policy.maxAge,
             ageSeconds: age,
             operation: options.operationLabel(requestContext.operationName),
+            operationName: requestContext.operationName ?? null,
           };
         },
       };

@@ -332,6 +332,38 @@ export function httpServerSpan(service: string, route = '/graphql') {
   };
 }
 
+/**
+ * A SERVER span for a request answered outside Express (the gateway's cache hit path): same name and
+ * HTTP attributes as `httpServerSpan`, continuing the caller's `traceparent`, from `startTime` (ms since
+ * the epoch, `performance.timeOrigin`-based) to now. No-op while tracing is off.
+ */
+export function recordServerSpan(
+  service: string,
+  request: { method: string; route: string; headers: Record<string, string | string[] | undefined> },
+  startTime: number,
+  statusCode: number,
+  attributes: Attributes = {},
+): void {
+  if (!state) return;
+  const span = tracerFor(service).startSpan(
+    `${request.method} ${request.route}`,
+    {
+      kind: SpanKind.SERVER,
+      startTime,
+      attributes: {
+        'http.request.method': request.method,
+        'http.route': request.route,
+        'url.path': request.route,
+        'http.response.status_code': statusCode,
+        ...attributes,
+      },
+    },
+    contextFromHeaders(request.headers),
+  );
+  if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end();
+}
+
 /** Attributes on the active span (no-op while tracing is off or outside a span). */
 export function setActiveSpanAttributes(attributes: Attributes): void {
   if (state) trace.getActiveSpan()?.setAttributes(attributes);
