@@ -65,6 +65,33 @@ export interface TracingSettings {
   serviceName?: string;
   /** Share of new traces recorded (`OTEL_TRACES_SAMPLER_ARG` with a ratio sampler); 1 = all. */
   sampleRatio: number;
+  /** `OTEL_RESOURCE_ATTRIBUTES` (e.g. `deployment.environment.name=prod`), on every service's spans. */
+  resourceAttributes: Record<string, string>;
+  /** `OTEL_EXPORTER_OTLP_TRACES_HEADERS` over `OTEL_EXPORTER_OTLP_HEADERS` (e.g. a vendor's API key). Never logged. */
+  otlpHeaders: Record<string, string>;
+}
+
+/**
+ * The OTel spec's `key=value,key=value` lists (values percent-encoded), as used by
+ * OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS. Undefined when malformed; the problem
+ * report names the variable only, since header values may be secrets.
+ */
+function keyValueList(raw: string | undefined): Record<string, string> | undefined {
+  const result: Record<string, string> = {};
+  if (!raw?.trim()) return result;
+  for (const item of raw.split(',')) {
+    if (!item.trim()) continue;
+    const at = item.indexOf('=');
+    if (at <= 0) return undefined;
+    const key = item.slice(0, at).trim();
+    if (!key) return undefined;
+    try {
+      result[key] = decodeURIComponent(item.slice(at + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return result;
 }
 
 const EXPORTERS = new Set<TracesExporterKind>(['none', 'otlp', 'console']);
@@ -95,8 +122,28 @@ export function tracingSettingsFromEnv(env: Record<string, string | undefined> =
       problems.push({ variable: 'OTEL_TRACES_SAMPLER', problem: 'must be parentbased_always_on or parentbased_traceidratio' });
     }
   }
+  const resourceAttributes = keyValueList(env.OTEL_RESOURCE_ATTRIBUTES);
+  if (!resourceAttributes)
+    problems.push({ variable: 'OTEL_RESOURCE_ATTRIBUTES', problem: 'must be key=value pairs separated by commas' });
+  const headers = { OTEL_EXPORTER_OTLP_HEADERS: {}, OTEL_EXPORTER_OTLP_TRACES_HEADERS: {} } as Record<
+    string,
+    Record<string, string>
+  >;
+  for (const variable of Object.keys(headers)) {
+    const parsed = keyValueList(env[variable]);
+    if (parsed) headers[variable] = parsed;
+    else problems.push({ variable, problem: 'must be name=value pairs separated by commas (values percent-encoded)' });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { exporter, otlpTracesUrl, serviceName: env.OTEL_SERVICE_NAME?.trim() || undefined, sampleRatio };
+  return {
+    exporter,
+    otlpTracesUrl,
+    // The spec's order: OTEL_SERVICE_NAME, then service.name in OTEL_RESOURCE_ATTRIBUTES.
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || resourceAttributes!['service.name'] || undefined,
+    sampleRatio,
+    resourceAttributes: resourceAttributes!,
+    otlpHeaders: { ...headers.OTEL_EXPORTER_OTLP_HEADERS, ...headers.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+  };
 }
 
 interface TracingState {
@@ -105,6 +152,7 @@ interface TracingState {
   /** The process's own service (whose name OTEL_SERVICE_NAME may replace). */
   ownService?: string;
   serviceNameOverride?: string;
+  resourceAttributes?: Record<string, string>;
   providers: Map<string, BasicTracerProvider>;
 }
 
@@ -145,7 +193,9 @@ export function configureTracing(
   const settings = tracingSettingsFromEnv(env);
   if (settings.exporter === 'none') return false;
   const exporter: SpanExporter =
-    settings.exporter === 'console' ? new ConsoleSpanExporter() : new OTLPTraceExporter({ url: settings.otlpTracesUrl });
+    settings.exporter === 'console'
+      ? new ConsoleSpanExporter()
+      : new OTLPTraceExporter({ url: settings.otlpTracesUrl, headers: settings.otlpHeaders });
   enable({
     processor: new BatchSpanProcessor(exporter),
     sampler: new ParentBasedSampler({
@@ -153,6 +203,7 @@ export function configureTracing(
     }),
     ownService: options.service,
     serviceNameOverride: settings.serviceName,
+    resourceAttributes: settings.resourceAttributes,
     providers: new Map(),
   });
   return true;
@@ -182,7 +233,12 @@ export function tracerFor(service: string): Tracer {
   if (!provider) {
     const name = current.ownService === service && current.serviceNameOverride ? current.serviceNameOverride : service;
     provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': name, 'service.namespace': 'commerce-graph' }),
+      // Each service keeps its own name, even in embedded mode where several share the process's attributes.
+      resource: resourceFromAttributes({
+        'service.namespace': 'commerce-graph',
+        ...current.resourceAttributes,
+        'service.name': name,
+      }),
       sampler: current.sampler,
       spanProcessors: [sharedProcessor(current.processor)],
     });

@@ -45,6 +45,27 @@ describe('tracing settings', () => {
     expect(tracingSettingsFromEnv({})).toMatchObject({ exporter: 'none', otlpTracesUrl: 'http://localhost:4318/v1/traces' });
   });
 
+  it('reads resource attributes and collector headers (percent-encoded lists); a malformed one is named, its value never shown', () => {
+    expect(
+      tracingSettingsFromEnv({
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod, service.name=orders-eu ,team=a%2Cb',
+        OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Basic%20abc=,x-a=1',
+      }),
+    ).toMatchObject({
+      resourceAttributes: { 'deployment.environment.name': 'prod', 'service.name': 'orders-eu', team: 'a,b' },
+      // service.name in the attributes names the process's own service unless OTEL_SERVICE_NAME does.
+      serviceName: 'orders-eu',
+      otlpHeaders: { authorization: 'Basic abc=', 'x-a': '1' },
+    });
+    expect(tracingSettingsFromEnv({ OTEL_RESOURCE_ATTRIBUTES: 'service.name=a', OTEL_SERVICE_NAME: 'b' })).toMatchObject({
+      serviceName: 'b',
+    });
+    const malformed = () => tracingSettingsFromEnv({ OTEL_EXPORTER_OTLP_HEADERS: 'authorization:Bearer sekrit-token' });
+    expect(malformed).toThrow(/OTEL_EXPORTER_OTLP_HEADERS/);
+    expect(malformed).not.toThrow(/sekrit/);
+    expect(() => tracingSettingsFromEnv({ OTEL_RESOURCE_ATTRIBUTES: 'team=%E0%A4%A' })).toThrow(/OTEL_RESOURCE_ATTRIBUTES/);
+  });
+
   it('takes the OTLP endpoint from the standard variables, the traces-specific one first', () => {
     expect(
       tracingSettingsFromEnv({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }),
@@ -201,12 +222,12 @@ describe('tracing while on', () => {
 
 describe('OTLP export', () => {
   it('sends the spans of each service, named, to the configured collector', async () => {
-    const received: { path?: string; body: string }[] = [];
+    const received: { path?: string; body: string; headers: http.IncomingHttpHeaders }[] = [];
     const collector = http.createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        received.push({ path: req.url, body });
+        received.push({ path: req.url, body, headers: req.headers });
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
@@ -219,6 +240,9 @@ describe('OTLP export', () => {
             OTEL_TRACES_EXPORTER: 'otlp',
             OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
             OTEL_SERVICE_NAME: 'orders-eu',
+            OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=staging,service.version=1.2.3',
+            OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=not%20a%20real%20key,x-tenant=shop',
+            OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-tenant=shop-traces',
           },
           { service: 'orders' },
         ),
@@ -233,6 +257,11 @@ describe('OTLP export', () => {
       expect(body).toContain('"orders-eu"');
       expect(body).toContain('"catalog"');
       expect(body).toContain('"checkout"');
+      // Resource attributes on every service; the collector's headers, the traces-specific ones first.
+      expect(body.match(/"deployment\.environment\.name"/g)).toHaveLength(2);
+      expect(body).toContain('"staging"');
+      expect(body).toContain('"1.2.3"');
+      expect(received[0]!.headers).toMatchObject({ 'x-api-key': 'not a real key', 'x-tenant': 'shop-traces' });
     } finally {
       await shutdownTracing();
       await new Promise((resolve) => collector.close(resolve));
