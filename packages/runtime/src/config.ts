@@ -16,6 +16,8 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
       KAFKA_CLIENT_ID: z.string().default('commerce-graph'),
       KAFKA_TOPIC_PREFIX: z.string().default(''),
       KAFKA_TOPIC_PARTITIONS: env.positiveInt(3),
+      KAFKA_KEY_CONCURRENCY: env.positiveInt(8),
+      KAFKA_FETCH_MAX_WAIT_MS: env.positiveInt(500),
       EVENT_MAX_ATTEMPTS: env.positiveInt(5),
       OUTBOX_POLL_INTERVAL_MS: env.positiveInt(250),
       REDIS_URL: env.optionalUrl(),
@@ -64,6 +66,10 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
     kafkaTopicPrefix: shared.KAFKA_TOPIC_PREFIX,
     events: {
       topicPartitions: shared.KAFKA_TOPIC_PARTITIONS,
+      /** Events of different keys a consumer handles side by side (one key's events stay in order). */
+      keyConcurrency: shared.KAFKA_KEY_CONCURRENCY,
+      /** How long the broker may hold a fetch open while it has nothing new (latency vs idle CPU). */
+      fetchMaxWaitMs: shared.KAFKA_FETCH_MAX_WAIT_MS,
       maxAttempts: shared.EVENT_MAX_ATTEMPTS,
       outboxPollIntervalMs: shared.OUTBOX_POLL_INTERVAL_MS,
     },

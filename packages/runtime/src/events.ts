@@ -46,6 +46,8 @@ export async function createEventBus(config: ServiceConfig, logger: Logger, regi
     clientId: `${config.kafkaClientId}-${config.service}`,
     logger,
     partitions: config.events.topicPartitions,
+    keyConcurrency: config.events.keyConcurrency,
+    fetchMaxWaitMs: config.events.fetchMaxWaitMs,
     maxAttempts: config.events.maxAttempts,
     onDeadLetter: deadLetterReporter(registry),
   });

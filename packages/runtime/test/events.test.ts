@@ -20,10 +20,20 @@ describe('event wiring of a service runtime', () => {
       OUTBOX_POLL_INTERVAL_MS: '50',
       EVENT_MAX_ATTEMPTS: '7',
       KAFKA_TOPIC_PARTITIONS: '6',
+      KAFKA_KEY_CONCURRENCY: '16',
+      KAFKA_FETCH_MAX_WAIT_MS: '100',
     });
     expect(config.kafkaBrokers).toEqual(['k1:9092', 'k2:9092']);
-    expect(config.events).toEqual({ outboxPollIntervalMs: 50, maxAttempts: 7, topicPartitions: 6 });
+    expect(config.events).toEqual({
+      outboxPollIntervalMs: 50,
+      maxAttempts: 7,
+      topicPartitions: 6,
+      keyConcurrency: 16,
+      fetchMaxWaitMs: 100,
+    });
+    expect(loadServiceConfig('orders', {}).events).toMatchObject({ keyConcurrency: 8, fetchMaxWaitMs: 500 });
     expect(() => loadServiceConfig('orders', { OUTBOX_POLL_INTERVAL_MS: '0' })).toThrow(/OUTBOX_POLL_INTERVAL_MS/);
+    expect(() => loadServiceConfig('orders', { KAFKA_KEY_CONCURRENCY: '0' })).toThrow(/KAFKA_KEY_CONCURRENCY/);
   });
 
   describe('startOutboxRelay', () => {
