@@ -1,6 +1,6 @@
 /**
- * Billing recovering from failures (embedded PGlite): a worker that died mid-charge, and a refund
- * asked for while the provider is down.
+ * Billing recovering from failures (embedded PGlite): a worker that died mid-charge, a refund asked
+ * for while the provider is down, and an order cancelled while its charge is in flight.
  */
 import type { Viewer } from '@commerce/platform';
 import { FakePaymentProvider } from '../src/adapters/provider/fake-payment-provider.ts';
@@ -123,4 +123,39 @@ it('records a refund the provider rejects as failed and releases its reservation
   expect(rejected).toMatchObject({ status: 'FAILED', failure: { code: 'amount_too_large' } });
   expect(await billing.service.deps.payments.findById(payment.id)).toMatchObject({ status: 'CAPTURED', refundedCents: 0 });
   expect(billing.logs.text()).toContain('refund rejected by the provider');
+});
+
+it('answers a cancellation that arrives mid-charge without waiting, and refunds when the capture’s cancellation follows', async () => {
+  const userId = newUserId();
+  const orderId = newOrderId();
+  const paymentMethodId = await billing.addCard(userId);
+  const { payments } = billing.service.deps;
+  // A charge in flight: the payment is recorded and its worker holds the lease.
+  const { payment } = await payments.createOrGet({
+    id: crypto.randomUUID(),
+    orderId,
+    userId,
+    paymentMethodId,
+    amount: { amountCents: 2_500, currency: 'USD' },
+  });
+  expect(await payments.claimForAttempt(payment.id, 200)).not.toBeNull();
+  const refundsBefore = provider.refundCount;
+
+  // OrderCancelled now: no error to retry (and park after a few attempts) while the provider answers.
+  expect(await billing.service.refundInFull({ orderId, reason: 'customer cancelled' })).toMatchObject({
+    outcome: 'charge_in_flight',
+    payment: { id: payment.id, status: 'PENDING' },
+  });
+  expect(provider.refundCount).toBe(refundsBefore);
+
+  // The charge completes; orders answers its PaymentCaptured for the cancelled order with another
+  // OrderCancelled (e2e/saga-embedded.test.ts), and that one gives the money back.
+  const captured = await billing.service.chargeOrder({ orderId, userId, paymentMethodId, amountCents: 2_500, currency: 'USD' });
+  expect(captured).toMatchObject({ id: payment.id, status: 'CAPTURED' });
+  expect(await billing.service.refundInFull({ orderId, reason: 'payment captured for a cancelled order' })).toMatchObject({
+    outcome: 'refunded',
+    refund: { status: 'SUCCEEDED', amount: { amountCents: 2_500 } },
+  });
+  expect(provider.refundCount).toBe(refundsBefore + 1);
+  expect((await billing.service.reconcileLedger()).mismatches).toEqual([]);
 });

@@ -1,4 +1,3 @@
-import { DomainError } from '@commerce/platform';
 import { cancellationRefundKey } from '../domain/idempotency.ts';
 import type { Payment } from '../domain/payment.ts';
 import { SYSTEM_ORDER_CANCELLATION, type Refund } from '../domain/refund.ts';
@@ -15,7 +14,13 @@ export interface RefundInFullInput {
 export type RefundInFullResult =
   | { outcome: 'refunded'; refund: Refund }
   /** Nothing to give back: never charged, the charge failed, or everything is already (being) refunded. */
-  | { outcome: 'nothing_to_refund'; payment: Payment | null };
+  | { outcome: 'nothing_to_refund'; payment: Payment | null }
+  /**
+   * The charge is still in flight. Nothing to give back yet, and no need to wait: its capture reaches
+   * orders, which answers a capture for a cancelled order with another OrderCancelled — that one refunds
+   * (as for a cancellation that arrives before the charge started at all).
+   */
+  | { outcome: 'charge_in_flight'; payment: Payment };
 
 /**
  * Gives back everything still refundable on an order's payment when a customer cancels a confirmed
@@ -25,10 +30,8 @@ export type RefundInFullResult =
 export async function refundInFull(deps: BillingDeps, input: RefundInFullInput): Promise<RefundInFullResult> {
   const payment = await deps.payments.findByOrderId(input.orderId);
   if (!payment) return { outcome: 'nothing_to_refund', payment: null };
-  if (payment.status === 'PENDING') {
-    // The charge is still in flight; refunding now could miss it. The event is retried.
-    throw new DomainError('SERVICE_UNAVAILABLE', 'The order is still being charged; retry the refund later');
-  }
+  // Retrying this event until a slow provider answered would only end on the dead-letter topic.
+  if (payment.status === 'PENDING') return { outcome: 'charge_in_flight', payment };
   if (payment.status === 'FAILED') return { outcome: 'nothing_to_refund', payment };
   const result = await requestRefund(deps, {
     refund: {
