@@ -125,13 +125,10 @@ export function tracingSettingsFromEnv(env: Record<string, string | undefined> =
   const resourceAttributes = keyValueList(env.OTEL_RESOURCE_ATTRIBUTES);
   if (!resourceAttributes)
     problems.push({ variable: 'OTEL_RESOURCE_ATTRIBUTES', problem: 'must be key=value pairs separated by commas' });
-  const headers = { OTEL_EXPORTER_OTLP_HEADERS: {}, OTEL_EXPORTER_OTLP_TRACES_HEADERS: {} } as Record<
-    string,
-    Record<string, string>
-  >;
-  for (const variable of Object.keys(headers)) {
+  const headerLists: Record<string, Record<string, string>> = {};
+  for (const variable of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
     const parsed = keyValueList(env[variable]);
-    if (parsed) headers[variable] = parsed;
+    if (parsed) headerLists[variable] = parsed;
     else problems.push({ variable, problem: 'must be name=value pairs separated by commas (values percent-encoded)' });
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -139,10 +136,10 @@ export function tracingSettingsFromEnv(env: Record<string, string | undefined> =
     exporter,
     otlpTracesUrl,
     // The spec's order: OTEL_SERVICE_NAME, then service.name in OTEL_RESOURCE_ATTRIBUTES.
-    serviceName: env.OTEL_SERVICE_NAME?.trim() || resourceAttributes!['service.name'] || undefined,
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || resourceAttributes?.['service.name'] || undefined,
     sampleRatio,
-    resourceAttributes: resourceAttributes!,
-    otlpHeaders: { ...headers.OTEL_EXPORTER_OTLP_HEADERS, ...headers.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+    resourceAttributes: resourceAttributes ?? {},
+    otlpHeaders: { ...headerLists.OTEL_EXPORTER_OTLP_HEADERS, ...headerLists.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
   };
 }
 

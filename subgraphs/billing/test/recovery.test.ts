@@ -36,19 +36,25 @@ afterAll(async () => {
   await billing?.stop();
 });
 
-it('finishes a charge whose worker died after the provider captured it, without charging again', async () => {
+/** A new customer's order whose payment is recorded (PENDING) but whose charge has not been tried yet. */
+async function recordedPayment(amountCents: number) {
   const userId = newUserId();
   const orderId = newOrderId();
   const paymentMethodId = await billing.addCard(userId);
-  const { payments } = billing.service.deps;
-  // The dead worker: it recorded the payment, took the lease and reached the provider, then vanished.
-  const { payment } = await payments.createOrGet({
+  const { payment } = await billing.service.deps.payments.createOrGet({
     id: crypto.randomUUID(),
     orderId,
     userId,
     paymentMethodId,
-    amount: { amountCents: 5_000, currency: 'USD' },
+    amount: { amountCents, currency: 'USD' },
   });
+  return { userId, orderId, paymentMethodId, payment };
+}
+
+it('finishes a charge whose worker died after the provider captured it, without charging again', async () => {
+  const { payments } = billing.service.deps;
+  // The dead worker: it recorded the payment, took the lease and reached the provider, then vanished.
+  const { userId, orderId, paymentMethodId, payment } = await recordedPayment(5_000);
   const claimed = await payments.claimForAttempt(payment.id, 200);
   // The claim returns the row it updated, typed like every other read of a payment.
   expect(claimed).toMatchObject({ id: payment.id, orderId, paymentMethodId, status: 'PENDING', attempts: 1 });
@@ -126,19 +132,9 @@ it('records a refund the provider rejects as failed and releases its reservation
 });
 
 it('answers a cancellation that arrives mid-charge without waiting, and refunds when the capture’s cancellation follows', async () => {
-  const userId = newUserId();
-  const orderId = newOrderId();
-  const paymentMethodId = await billing.addCard(userId);
-  const { payments } = billing.service.deps;
   // A charge in flight: the payment is recorded and its worker holds the lease.
-  const { payment } = await payments.createOrGet({
-    id: crypto.randomUUID(),
-    orderId,
-    userId,
-    paymentMethodId,
-    amount: { amountCents: 2_500, currency: 'USD' },
-  });
-  expect(await payments.claimForAttempt(payment.id, 200)).not.toBeNull();
+  const { userId, orderId, paymentMethodId, payment } = await recordedPayment(2_500);
+  expect(await billing.service.deps.payments.claimForAttempt(payment.id, 200)).not.toBeNull();
   const refundsBefore = provider.refundCount;
 
   // OrderCancelled now: no error to retry (and park after a few attempts) while the provider answers.
