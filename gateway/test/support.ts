@@ -65,8 +65,8 @@ export async function startExtraGateway(
   const gateway = await startGateway(config, createLogger({ service: 'gateway', level: 'silent' }), dependencies);
   // A new consumer group reads the bus from the beginning: without this, earlier tests' catalog events
   // would purge this instance's cache (and empty its hit path) in the middle of the caller's test.
-  if (dependencies.bus && dependencies.bus === stack.embedded.bus && !(await stack.embedded.bus.drain())) {
-    throw new Error('the extra gateway did not catch up with the event bus within 10 s');
+  if (dependencies.bus && dependencies.bus === stack.embedded.bus && !(await stack.embedded.bus.drain(30_000))) {
+    throw new Error('the extra gateway did not catch up with the event bus within 30 s');
   }
   const baseUrl = `http://127.0.0.1:${gateway.port}`;
   return { ...gateway, baseUrl, graphqlUrl: `${baseUrl}/graphql` };
