@@ -107,8 +107,6 @@ export function cpuMillis(pid: number): number {
  * serve others on a shared machine: a figure for this machine, not for one database.
  */
 export function postgresCpuMillis(): number {
-  let total = 0;
-  let found = false;
   const processes: { pid: number; ppid: number; own: number; children: number }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -126,12 +124,11 @@ export function postgresCpuMillis(): number {
       // The process ended while we looked.
     }
   }
+  if (processes.length === 0) return Number.NaN;
+  // Reaped children's time is taken from the root (the postmaster, which reaps the backends) only.
   const pids = new Set(processes.map((process) => process.pid));
-  for (const process of processes) {
-    found = true;
-    total += process.own + (pids.has(process.ppid) ? 0 : process.children);
-  }
-  return found ? (total * 1000) / TICKS_PER_SECOND : Number.NaN;
+  const ticks = processes.reduce((sum, process) => sum + process.own + (pids.has(process.ppid) ? 0 : process.children), 0);
+  return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
 /** GraphQL requests each subgraph has served so far (`http_request_duration_seconds_count` for /graphql). */

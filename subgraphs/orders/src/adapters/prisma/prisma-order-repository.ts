@@ -109,10 +109,7 @@ export class PrismaOrderRepository implements OrderRepository {
       (line, position) =>
         sql`(${order.id}::uuid, ${position}::int, ${line.productId}, ${line.quantity}::int, ${line.unitPriceCents}::int)`,
     );
-    const history = order.history.map(
-      (change) =>
-        sql`(${order.id}::uuid, ${change.from}, ${change.to}, ${change.reason}, ${change.actor.type}, ${change.actor.id}, ${change.at}::timestamptz)`,
-    );
+    const history = historyValues(order.id, order.history);
     const [row] = await this.db.$queryRaw<{ number: number }[]>(sql`
       WITH inserted AS (
         INSERT INTO orders (id, user_id, status, payment_method_id, shipping_address_id, version, created_at, updated_at)
@@ -159,10 +156,7 @@ export class PrismaOrderRepository implements OrderRepository {
 
   async update(order: Order, previousVersion: number, appended: StatusChange[]): Promise<void> {
     this.locked.delete(order.id);
-    const history = appended.map(
-      (change) =>
-        sql`(${order.id}::uuid, ${change.from}, ${change.to}, ${change.reason}, ${change.actor.type}, ${change.actor.id}, ${change.at}::timestamptz)`,
-    );
+    const history = historyValues(order.id, appended);
     // The row and its new history entries in one statement; the entries are written only if the row was.
     await this.updateRow(
       order,
@@ -210,6 +204,13 @@ export class PrismaOrderRepository implements OrderRepository {
     if (Number(result?.updated ?? 0) === 0) throw conflict('The order was changed by someone else; try again');
   }
 }
+
+/** History entries as `VALUES` rows, in the column order (order_id, from_status, to_status, reason, actor_type, actor_id, at). */
+const historyValues = (orderId: string, changes: readonly StatusChange[]): Prisma.Sql[] =>
+  changes.map(
+    (change) =>
+      sql`(${orderId}::uuid, ${change.from}, ${change.to}, ${change.reason}, ${change.actor.type}, ${change.actor.id}, ${change.at}::timestamptz)`,
+  );
 
 type LockedRow = Omit<OrderRecord, 'lines' | 'history'> & {
   snapshotVersion: number;
