@@ -9,7 +9,7 @@ import {
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
-import { PGLITE_MEMORY, pgliteAdapterFactory, pgliteOf, type Database } from '../connection.ts';
+import { blankClusterImage, PGLITE_MEMORY, pgliteAdapterFactory, pgliteOf, type Database } from '../connection.ts';
 
 export interface EngineConnection {
   readonly factory: SqlMigrationAwareDriverAdapterFactory;
@@ -62,7 +62,8 @@ export function engineConnection(db: Database): EngineConnection {
  */
 export async function scratchEngineConnection(): Promise<EngineConnection> {
   const errors = new ScriptErrors();
-  const pglite = await PGlite.create(PGLITE_MEMORY);
+  // From the blank cluster image, like every in-memory database: initdb would take seconds per call.
+  const pglite = await PGlite.create(PGLITE_MEMORY, { loadDataDir: await blankClusterImage() });
   const base = pgliteAdapterFactory(pglite, errors.capture);
   // SchemaEngine.new() always opens a main connection too; diff works on the shadow, so one empty database serves both.
   const factory: SqlMigrationAwareDriverAdapterFactory = { ...bind(base), connectToShadowDb: () => base.connect() };

@@ -1,0 +1,13 @@
+import { openDatabase } from '/work/main/packages/database/src/connection.ts';
+import { deployMigrations } from '/work/main/packages/database/src/migrate/index.ts';
+let t = Date.now();
+const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
+console.log('open', Date.now() - t); t = Date.now();
+console.log(await deployMigrations(db, '/work/main/prisma/orders/migrations'));
+console.log('deploy1', Date.now() - t); t = Date.now();
+const db2 = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
+console.log('open2', Date.now() - t); t = Date.now();
+await deployMigrations(db2, '/work/main/prisma/catalog/migrations');
+console.log('deploy2', Date.now() - t); t = Date.now();
+await deployMigrations(db2, '/work/main/prisma/catalog/migrations');
+console.log('deploy3 (noop)', Date.now() - t); t = Date.now();
