@@ -295,6 +295,17 @@ export function renderMarkdown(results: RunResults): string {
       for (const [message, count] of Object.entries(c.errorMessages ?? {})) lines.push(`- ${c.mode}: ${count}× \`${message}\``);
     }
     lines.push('');
+    for (const c of results.checkout) {
+      if (!c.sagaHopsMs || c.sagaHopsMs.length === 0) continue;
+      lines.push(
+        `Where checkout → CONFIRMED goes (${c.mode}), from the outbox and inbox timestamps in the services' databases (transaction starts; "claimed" is the start of the relay's round, before the broker's ack):`,
+        '',
+        '| hop | p50 ms | p95 ms | p99 ms |',
+        '| --- | ---: | ---: | ---: |',
+        ...c.sagaHopsMs.map((hop) => `| ${hop.hop} | ${fixed(hop.p50, 0)} | ${fixed(hop.p95, 0)} | ${fixed(hop.p99, 0)} |`),
+        '',
+      );
+    }
   }
 
   const skipped = Object.entries(results.skipped);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { percentile } from '../src/load/load-spec.ts';
 import { cpuMillis } from '../src/load/run-load.ts';
 import { summarize } from '../src/profile.ts';
+import { HOPS, hopLatencies, type OutboxTimes } from '../src/scenarios/saga-hops.ts';
 import { evaluateTargets, renderMarkdown, type RunResults } from '../src/report.ts';
 import { SUPERGRAPH_FILE, pointSupergraphAt } from '../src/stack/stack.ts';
 import type { Measurement } from '../src/load/run-load.ts';
@@ -180,5 +181,54 @@ describe('targets', () => {
       targets: [],
     };
     expect(renderMarkdown(results)).toContain('the machine was busy');
+  });
+});
+
+describe('saga hops from outbox and inbox timestamps', () => {
+  const row = (orderId: string, eventId: string, createdAt: number, publishedAt: number | null): OutboxTimes => ({
+    orderId,
+    eventId,
+    createdAt,
+    publishedAt,
+  });
+
+  it('splits each complete order into its hops and leaves incomplete chains out', () => {
+    const hops = hopLatencies({
+      // order a: every hop known; order b: its capture never arrived; order c: OrderPlaced not yet claimed.
+      orderPlaced: [row('a', 'placed-a', 1000, 1004), row('b', 'placed-b', 2000, 2001), row('c', 'placed-c', 3000, null)],
+      stockReserved: [row('a', 'reserved-a', 1020, 1023), row('b', 'reserved-b', 2010, 2012), row('c', 'reserved-c', 3010, 3011)],
+      paymentCaptured: [row('a', 'captured-a', 1060, 1062), row('c', 'captured-c', 3020, 3021)],
+      catalogProcessed: new Map([
+        ['placed-a', 1015],
+        ['placed-b', 2005],
+        ['placed-c', 3005],
+      ]),
+      ordersProcessed: new Map([
+        ['captured-a', 1070],
+        ['captured-c', 3030],
+      ]),
+    });
+    expect(hops.map((hop) => hop.hop)).toEqual([...HOPS]);
+    // Only order a counts: 4 (relay), 11 (to catalog), 3 (relay), 37 (to the capture), 2 (relay), 8 (to orders), 70 in all.
+    expect(hops.map((hop) => [hop.p50, hop.p99])).toEqual([
+      [4, 4],
+      [11, 11],
+      [3, 3],
+      [37, 37],
+      [2, 2],
+      [8, 8],
+      [70, 70],
+    ]);
+  });
+
+  it('reports no figure (NaN) when no order completed the chain', () => {
+    const hops = hopLatencies({
+      orderPlaced: [row('a', 'placed-a', 1000, 1004)],
+      stockReserved: [],
+      paymentCaptured: [],
+      catalogProcessed: new Map(),
+      ordersProcessed: new Map(),
+    });
+    expect(hops.every((hop) => Number.isNaN(hop.p50))).toBe(true);
   });
 });

@@ -20,6 +20,7 @@ import { percentile } from '../load/load-spec.ts';
 import { cpuMillis, postgresCpuMillis } from '../load/run-load.ts';
 import { REPO_ROOT, type Child } from '../processes.ts';
 import { STATEMENT_FILE_INTERVAL_MS } from './pg-statement-counter.ts';
+import { hopLatencies, readSagaTimestamps, type HopLatency } from './saga-hops.ts';
 import { startOurGateway, startSubgraphs, type Gateway } from '../stack/stack.ts';
 
 export interface CheckoutResult {
@@ -50,6 +51,8 @@ export interface CheckoutResult {
   cpuMsPerOrder: Record<string, number>;
   /** CPU ms per second of each process while the stack idled for a few seconds before the load. */
   idleCpuMsPerSecond?: Record<string, number>;
+  /** Where checkout → CONFIRMED goes, hop by hop, from the databases' outbox and inbox timestamps (Kafka + PostgreSQL). */
+  sagaHopsMs?: HopLatency[];
 }
 
 export interface CheckoutOptions {
@@ -210,6 +213,7 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     await waitForSettlement(graph, SETTLE_TIMEOUT_MS);
     const cpuAfter: Record<string, number> = cpuOfAll();
     const histories = await orderHistories(graph, new Set(placed));
+    const sagaTimestamps = kafka ? await readSagaTimestamps(subgraphs.env) : undefined;
     // PostgreSQL publishes a backend's counters within about a second of its last transaction.
     // (Longer than STATEMENT_FILE_INTERVAL_MS, so the statement files are current too.)
     if (transactionsBefore) await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -269,6 +273,7 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
             )
           : undefined,
       idleCpuMsPerSecond,
+      sagaHopsMs: sagaTimestamps && hopLatencies(sagaTimestamps),
       cpuMsPerOrder: Object.fromEntries(
         Object.keys(cpuBefore)
           .map((name) => [name, (cpuAfter[name]! - cpuBefore[name]!) / Math.max(1, placed.length)] as const)
@@ -302,6 +307,9 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
         .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
         .join(', ')}`,
     );
+    for (const hop of result.sagaHopsMs ?? []) {
+      console.log(`  ${hop.hop}: p50 ${hop.p50} ms, p95 ${hop.p95} ms, p99 ${hop.p99} ms`);
+    }
     for (const [message, count] of Object.entries(errorMessages)) console.log(`  checkout failed ${count}×: ${message}`);
     return result;
   } finally {
