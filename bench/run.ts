@@ -209,7 +209,7 @@ if (!values.profile && !interrupted) {
   if (!values['no-write'] && !failed) {
     const name = now.toISOString().slice(0, 10);
     const suffix = now.toISOString().slice(11, 16).replace(':', '');
-    const written = writeResults(full, scenarios.size === 6 ? name : `${name}-${suffix}-partial`);
+    const written = writeResults(full, scenarios.size === 6 ? name : `${name}-${suffix}-partial`, suffix);
     console.log(`written: ${written.markdown}\n         ${written.json}`);
   }
 }

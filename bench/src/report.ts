@@ -1,5 +1,5 @@
 /** Writes a run's figures as `bench/results/<date>.json` and a readable `bench/results/<date>.md`. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BENCH_DIR } from './processes.ts';
 import type { Measurement } from './load/run-load.ts';
@@ -317,12 +317,21 @@ export function renderMarkdown(results: RunResults): string {
   return lines.join('\n');
 }
 
-/** Writes both files; returns their paths. A second run on the same day adds the time to the name. */
-export function writeResults(results: RunResults, name: string): { json: string; markdown: string } {
-  const dir = path.join(BENCH_DIR, 'results');
+/**
+ * Writes both files; returns their paths. A run on a day that already has a results file gets the time
+ * (`timeSuffix`, e.g. `1625`) added to its name instead of replacing that day's earlier run.
+ */
+export function writeResults(
+  results: RunResults,
+  name: string,
+  timeSuffix: string,
+  dir = path.join(BENCH_DIR, 'results'),
+): { json: string; markdown: string } {
   mkdirSync(dir, { recursive: true });
-  const json = path.join(dir, `${name}.json`);
-  const markdown = path.join(dir, `${name}.md`);
+  const taken = (base: string) => existsSync(path.join(dir, `${base}.json`)) || existsSync(path.join(dir, `${base}.md`));
+  const base = taken(name) ? `${name}-${timeSuffix}` : name;
+  const json = path.join(dir, `${base}.json`);
+  const markdown = path.join(dir, `${base}.md`);
   writeFileSync(json, JSON.stringify(results, null, 2) + '\n');
   writeFileSync(markdown, renderMarkdown(results) + '\n');
   return { json, markdown };

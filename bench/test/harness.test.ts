@@ -1,10 +1,12 @@
 // The benchmark harness's own arithmetic and plumbing (not timings: benchmarks assert nothing about time).
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { percentile } from '../src/load/load-spec.ts';
 import { cpuMillis } from '../src/load/run-load.ts';
 import { summarize } from '../src/profile.ts';
 import { HOPS, hopLatencies, type OutboxTimes } from '../src/scenarios/saga-hops.ts';
-import { evaluateTargets, renderMarkdown, type RunResults } from '../src/report.ts';
+import { evaluateTargets, renderMarkdown, writeResults, type RunResults } from '../src/report.ts';
 import { SUPERGRAPH_FILE, pointSupergraphAt } from '../src/stack/stack.ts';
 import type { Measurement } from '../src/load/run-load.ts';
 
@@ -230,5 +232,39 @@ describe('saga hops from outbox and inbox timestamps', () => {
       ordersProcessed: new Map(),
     });
     expect(hops.every((hop) => Number.isNaN(hop.p50))).toBe(true);
+  });
+});
+
+describe('results files', () => {
+  it("keeps the day's earlier run: a second run that day gets the time in its name", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-results-'));
+    try {
+      const results = (date: string) =>
+        ({
+          meta: {
+            date,
+            cores: 2,
+            cpuModel: 'cpu',
+            memoryGiB: 1,
+            node: '20',
+            platform: 'linux',
+            loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
+            settings: { connections: 1, warmupSeconds: 1, durationSeconds: 1, rounds: 1, pageSize: 50 },
+            gatewayEnv: {},
+            command: 'npm run bench',
+            durationSeconds: 1,
+          },
+          skipped: {},
+          targets: [],
+        }) as unknown as RunResults;
+      const first = writeResults(results('2026-01-01T09:00:00.000Z'), '2026-01-01', '0900', dir);
+      const second = writeResults(results('2026-01-01T16:25:00.000Z'), '2026-01-01', '1625', dir);
+      expect(path.basename(first.markdown)).toBe('2026-01-01.md');
+      expect(path.basename(second.markdown)).toBe('2026-01-01-1625.md');
+      expect(readdirSync(dir).sort()).toEqual(['2026-01-01-1625.json', '2026-01-01-1625.md', '2026-01-01.json', '2026-01-01.md']);
+      expect(JSON.parse(readFileSync(first.json, 'utf8')).meta.date).toBe('2026-01-01T09:00:00.000Z');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
