@@ -10,6 +10,21 @@ import { evaluateTargets, renderMarkdown, writeResults, type RunResults } from '
 import { SUPERGRAPH_FILE, pointSupergraphAt } from '../src/stack/stack.ts';
 import type { Measurement } from '../src/load/run-load.ts';
 
+/** A run's metadata as the report needs it (the figures themselves do not matter here). */
+const runMeta = (date = '2026-01-01T00:00:00.000Z') => ({
+  date,
+  cores: 2,
+  cpuModel: 'cpu',
+  memoryGiB: 1,
+  node: '20',
+  platform: 'linux',
+  loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
+  settings: { connections: 1, warmupSeconds: 1, durationSeconds: 1, rounds: 1, pageSize: 50 },
+  gatewayEnv: {},
+  command: 'npm run bench',
+  durationSeconds: 1,
+});
+
 describe('percentile (nearest rank)', () => {
   it('picks the value at or above the rank', () => {
     const values = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -102,22 +117,7 @@ describe('targets', () => {
     cpuMsPerRequest: { server: cpu, subgraphs: cpu },
   });
   const comparison = (rps: number) => ({ rounds: [measurement(rps)], requestsPerSecond: rps, serverCpuMsPerRequest: 1 });
-  const base = {
-    meta: {
-      date: '2026-01-01T00:00:00.000Z',
-      cores: 2,
-      cpuModel: 'cpu',
-      memoryGiB: 1,
-      node: '20',
-      platform: 'linux',
-      loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
-      settings: { connections: 1, warmupSeconds: 1, durationSeconds: 1, rounds: 1, pageSize: 50 },
-      gatewayEnv: {},
-      command: 'npm run bench',
-      durationSeconds: 1,
-    },
-    skipped: {},
-  };
+  const base = { meta: runMeta(), skipped: {} };
 
   it('compares ours with the peer and the cache hit with the ceiling', () => {
     const targets = evaluateTargets({
@@ -239,24 +239,7 @@ describe('results files', () => {
   it("keeps the day's earlier run: a second run that day gets the time in its name", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-results-'));
     try {
-      const results = (date: string) =>
-        ({
-          meta: {
-            date,
-            cores: 2,
-            cpuModel: 'cpu',
-            memoryGiB: 1,
-            node: '20',
-            platform: 'linux',
-            loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
-            settings: { connections: 1, warmupSeconds: 1, durationSeconds: 1, rounds: 1, pageSize: 50 },
-            gatewayEnv: {},
-            command: 'npm run bench',
-            durationSeconds: 1,
-          },
-          skipped: {},
-          targets: [],
-        }) as unknown as RunResults;
+      const results = (date: string) => ({ meta: runMeta(date), skipped: {}, targets: [] }) as unknown as RunResults;
       const first = writeResults(results('2026-01-01T09:00:00.000Z'), '2026-01-01', '0900', dir);
       const second = writeResults(results('2026-01-01T16:25:00.000Z'), '2026-01-01', '1625', dir);
       expect(path.basename(first.markdown)).toBe('2026-01-01.md');

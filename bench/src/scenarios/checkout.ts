@@ -213,7 +213,6 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     await waitForSettlement(graph, SETTLE_TIMEOUT_MS);
     const cpuAfter: Record<string, number> = cpuOfAll();
     const histories = await orderHistories(graph, new Set(placed));
-    const sagaTimestamps = kafka ? await readSagaTimestamps(subgraphs.env) : undefined;
     // PostgreSQL publishes a backend's counters within about a second of its last transaction.
     // (Longer than STATEMENT_FILE_INTERVAL_MS, so the statement files are current too.)
     if (transactionsBefore) await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -221,6 +220,8 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     const statementsAfter = statementDir ? sentStatements(statementDir, processes) : undefined;
     if (statementDir) keepStatementTexts(statementDir, processes, 'after');
     const loadAfter = os.loadavg()[0]!;
+    // After the transaction counts: these reads are transactions in the same databases.
+    const sagaTimestamps = kafka ? await readSagaTimestamps(subgraphs.env) : undefined;
 
     const latencies: number[] = [];
     let confirmed = 0;
