@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { stopAll } from './src/processes.ts';
 import { runGatewayScenarios } from './src/scenarios/gateway-scenarios.ts';
 import { runBatchingScenario } from './src/scenarios/batching.ts';
-import { runCheckoutScenarios } from './src/scenarios/checkout.ts';
+import { DEFAULT_WARMUP_ORDERS, runCheckoutScenarios } from './src/scenarios/checkout.ts';
 import { profileCheckout, profileOurGateway } from './src/profile.ts';
 import { startSubgraphs } from './src/stack/stack.ts';
 import { evaluateTargets, renderMarkdown, writeResults, type RunResults } from './src/report.ts';
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     'page-size': { type: 'string', default: '50' },
     'checkout-orders': { type: 'string', default: '600' },
     'checkout-rate': { type: 'string' },
+    'checkout-warmup': { type: 'string' },
     'gateway-env': { type: 'string', multiple: true, default: [] },
     'gateway-node-flag': { type: 'string', multiple: true, default: [] },
     profile: { type: 'boolean', default: false },
@@ -54,6 +55,7 @@ if (values.help) {
       '  --page-size 50           products per storefront page',
       '  --checkout-orders 600    orders placed per checkout run',
       '  --checkout-rate N        offer N orders a second (default: as fast as 16 customers can place them)',
+      `  --checkout-warmup ${DEFAULT_WARMUP_ORDERS}    orders placed the same way and settled before measuring (0: none)`,
       '  --gateway-env KEY=VALUE  extra setting for our gateway (repeatable), e.g. SUBGRAPH_DEDUPE_QUERIES=false',
       '                           to measure it without an optimisation',
       '  --gateway-node-flag F    extra Node flag for our gateway (repeatable), e.g. --gateway-node-flag=--max-semi-space-size=64',
@@ -67,14 +69,16 @@ if (values.help) {
   process.exit(0);
 }
 
-const positiveInt = (name: string, value: string | undefined) => {
+const integerAtLeast = (minimum: number, what: string) => (name: string, value: string | undefined) => {
   const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) {
-    console.error(`--${name} must be a positive integer`);
+  if (!Number.isInteger(number) || number < minimum) {
+    console.error(`--${name} must be a ${what} integer`);
     process.exit(2);
   }
   return number;
 };
+const positiveInt = integerAtLeast(1, 'positive');
+const nonNegativeInt = integerAtLeast(0, 'non-negative');
 const scenarios = new Set(
   values.scenario!.split(',').map((item) => {
     const trimmed = item.trim().toLowerCase();
@@ -134,6 +138,7 @@ try {
   if (values.profile && scenarios.size === 1 && scenarios.has(6)) {
     await profileCheckout({
       orders: positiveInt('checkout-orders', values['checkout-orders']),
+      ...(values['checkout-warmup'] ? { warmupOrders: nonNegativeInt('checkout-warmup', values['checkout-warmup']) } : {}),
       connections: settings.connections,
       databaseUrl,
       kafkaBrokers,
@@ -166,6 +171,7 @@ try {
       const checkout = await runCheckoutScenarios({
         orders: positiveInt('checkout-orders', values['checkout-orders']),
         ...(values['checkout-rate'] ? { ratePerSecond: positiveInt('checkout-rate', values['checkout-rate']) } : {}),
+        ...(values['checkout-warmup'] ? { warmupOrders: nonNegativeInt('checkout-warmup', values['checkout-warmup']) } : {}),
         connections: settings.connections,
         databaseUrl,
         kafkaBrokers,

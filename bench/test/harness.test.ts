@@ -159,6 +159,7 @@ describe('targets', () => {
     const checkout = (kafka: boolean, confirmedPerSecond: number, p99: number) => ({
       mode: kafka ? 'Kafka + PostgreSQL' : 'embedded',
       kafka,
+      warmupOrders: 0,
       placed: 1,
       confirmed: 1,
       cancelled: 0,
@@ -221,6 +222,26 @@ describe('saga hops from outbox and inbox timestamps', () => {
       [8, 8],
       [70, 70],
     ]);
+  });
+
+  it('counts only the orders it is given (the measured ones, not the warm-up)', () => {
+    const times = {
+      orderPlaced: [row('warm', 'placed-w', 0, 500), row('a', 'placed-a', 1000, 1004)],
+      stockReserved: [row('warm', 'reserved-w', 600, 601), row('a', 'reserved-a', 1020, 1023)],
+      paymentCaptured: [row('warm', 'captured-w', 700, 701), row('a', 'captured-a', 1060, 1062)],
+      catalogProcessed: new Map([
+        ['placed-w', 550],
+        ['placed-a', 1015],
+      ]),
+      ordersProcessed: new Map([
+        ['captured-w', 900],
+        ['captured-a', 1070],
+      ]),
+    };
+    const total = (hops: ReturnType<typeof hopLatencies>) => hops.find((hop) => hop.hop.startsWith('total'))!;
+    // Both orders: the warm-up order's 900 ms is the p99.
+    expect([total(hopLatencies(times)).p50, total(hopLatencies(times)).p99]).toEqual([70, 900]);
+    expect([total(hopLatencies(times, new Set(['a']))).p50, total(hopLatencies(times, new Set(['a']))).p99]).toEqual([70, 70]);
   });
 
   it('reports no figure (NaN) when no order completed the chain', () => {

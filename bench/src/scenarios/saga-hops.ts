@@ -42,13 +42,17 @@ export const HOPS = [
   'total: OrderPlaced written → orders confirming',
 ] as const;
 
-/** Per-hop percentiles over the orders whose whole chain is in the timestamps (the others are left out). */
-export function hopLatencies(times: SagaTimestamps): HopLatency[] {
+/**
+ * Per-hop percentiles over the orders whose whole chain is in the timestamps (the others are left out),
+ * and only over `orderIds` when given (the measured orders, not the probe or the warm-up).
+ */
+export function hopLatencies(times: SagaTimestamps, orderIds?: ReadonlySet<string>): HopLatency[] {
   const byOrder = (rows: OutboxTimes[]) => new Map(rows.map((row) => [row.orderId, row]));
   const reserved = byOrder(times.stockReserved);
   const captured = byOrder(times.paymentCaptured);
   const samples: number[][] = HOPS.map(() => []);
   for (const placed of times.orderPlaced) {
+    if (orderIds && !orderIds.has(placed.orderId)) continue;
     const reservation = reserved.get(placed.orderId);
     const capture = captured.get(placed.orderId);
     const reserving = times.catalogProcessed.get(placed.eventId);
