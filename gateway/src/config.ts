@@ -42,6 +42,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       JWT_KEY_ID: z.string().optional(),
       JWT_PUBLIC_KEYS: z.string().optional(),
       JWT_JWKS_URL: env.optionalUrl(),
+      GATEWAY_TRUST_PROXY: env.trustProxy('loopback'),
       GATEWAY_CORS_ORIGINS: commaList(''),
       GATEWAY_BODY_LIMIT_BYTES: env.positiveInt(100 * 1024),
       GATEWAY_MAX_BATCH_SIZE: z.coerce.number().int().min(0).default(5),
@@ -106,6 +107,8 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
     kafkaTopicPrefix: parsed.KAFKA_TOPIC_PREFIX,
     jwt,
     http: {
+      /** Whose X-Forwarded-For names the client: its rate limits, logs and the address passed to the subgraphs. */
+      trustProxy: parsed.GATEWAY_TRUST_PROXY,
       corsOrigins: parsed.GATEWAY_CORS_ORIGINS,
       bodyLimitBytes: parsed.GATEWAY_BODY_LIMIT_BYTES,
       maxBatchSize: parsed.GATEWAY_MAX_BATCH_SIZE,

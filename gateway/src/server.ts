@@ -144,7 +144,12 @@ export async function startGateway(
     logger,
   });
 
-  const app = createHttpApp({ logger, metrics, ready: async () => supergraphLoaded && (await subgraphsAnswer()) });
+  const app = createHttpApp({
+    logger,
+    metrics,
+    ready: async () => supergraphLoaded && (await subgraphsAnswer()),
+    trustProxy: config.http.trustProxy,
+  });
   // Requests go to Express, or first to the cache hit path once it is set up (below).
   let handleRequest: http.RequestListener = app;
   const httpServer = http.createServer((req, res) => handleRequest(req, res));

@@ -1,3 +1,4 @@
+import express from 'express';
 import { z } from 'zod';
 
 export { z };
@@ -37,4 +38,29 @@ export const env = {
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   nodeEnv: () => z.enum(['development', 'test', 'production']).default('development'),
   positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  /**
+   * Which proxies' `X-Forwarded-For` names the client address (`req.ip`), as Express's `trust proxy`:
+   * a number of hops to trust (`1`: the load balancer in front), or addresses, CIDR ranges and the names
+   * `loopback`, `linklocal`, `uniquelocal`, comma-separated. Trusting every proxy (`true`) is refused:
+   * any client could then choose the address its rate limits are counted under.
+   */
+  trustProxy: (fallback: string) =>
+    z
+      .string()
+      .trim()
+      .min(1)
+      .default(fallback)
+      .transform((value, context): string | number => {
+        const setting = /^\d+$/.test(value) ? Number(value) : value;
+        try {
+          express().set('trust proxy', setting); // compiles it: an address that is not one throws
+          return setting;
+        } catch (error) {
+          context.addIssue({
+            code: 'custom',
+            message: `expected a hop count or comma-separated addresses, CIDR ranges, loopback, linklocal or uniquelocal (${(error as Error).message})`,
+          });
+          return z.NEVER;
+        }
+      }),
 };

@@ -16,8 +16,8 @@ export interface HttpAppOptions {
   metrics: ServiceMetrics;
   /** Readiness: dependencies answer (database, supergraph loaded). */
   ready?: () => Promise<boolean>;
-  /** Proxies whose X-Forwarded-For is believed for `req.ip` (Express syntax, e.g. "loopback, 10.0.0.0/8"). Default: loopback. */
-  trustProxy?: string;
+  /** Proxies whose X-Forwarded-For is believed for `req.ip` (`env.trustProxy`: hops, or e.g. "loopback, 10.0.0.0/8"). Default: loopback. */
+  trustProxy?: string | number;
 }
 
 /**

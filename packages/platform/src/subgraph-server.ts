@@ -41,7 +41,7 @@ export interface SubgraphServerOptions<Context extends SubgraphContextBase> {
   /** Extra HTTP routes (e.g. the users service's `/.well-known/jwks.json`). */
   routes?: (app: Express) => void;
   /** See HttpAppOptions.trustProxy: which proxies (the gateway) may name the client address. */
-  trustProxy?: string;
+  trustProxy?: string | number;
 }
 
 export interface RunningServer {

@@ -45,6 +45,25 @@ describe('configuration', () => {
       expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['PORT', 'FLAG']);
     }
   });
+
+  it('reads a trusted-proxy setting as a hop count or an address list, and refuses the rest', () => {
+    const shape = { TRUST: env.trustProxy('loopback') };
+    expect(parseConfig(shape, {})).toEqual({ TRUST: 'loopback' });
+    expect(parseConfig(shape, { TRUST: '1' })).toEqual({ TRUST: 1 });
+    expect(parseConfig(shape, { TRUST: ' 10.0.0.0/8, loopback ' })).toEqual({ TRUST: '10.0.0.0/8, loopback' });
+    expect(parseConfig(shape, { TRUST: 'uniquelocal,192.0.2.10' })).toEqual({ TRUST: 'uniquelocal,192.0.2.10' });
+    // `true` (trust everyone) would let any client choose its own address; a typo must not start a service either.
+    for (const bad of ['true', 'gateway.internal', '10.0.0.0/33', '', '-1']) {
+      expect(() => parseConfig(shape, { TRUST: bad })).toThrow(ConfigError);
+    }
+    try {
+      parseConfig(shape, { TRUST: 'gateway.internal' });
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        { variable: 'TRUST', problem: expect.stringContaining('hop count or comma-separated addresses') },
+      ]);
+    }
+  });
 });
 
 describe('structured logging', () => {

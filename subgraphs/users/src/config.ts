@@ -10,7 +10,7 @@ export function loadUsersSettings(source: Record<string, string | undefined>) {
       USERS_LOGIN_MAX_ATTEMPTS_PER_IP: env.positiveInt(50),
       USERS_LOGIN_WINDOW_SECONDS: env.positiveInt(900),
       USERS_JWKS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(300),
-      USERS_TRUST_PROXY: z.string().min(1).default('loopback'),
+      USERS_TRUST_PROXY: env.trustProxy('loopback'),
       USERS_REDIS_PREFIX: z.string().default('users:'),
     },
     source,
