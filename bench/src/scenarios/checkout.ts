@@ -190,7 +190,8 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
       process.stdout.write(
         `  warm-up: ${warmup.placed.length} orders placed (not measured; ${warmup.errors} errors), settling ...`,
       );
-      for (const [message, count] of Object.entries(warmup.errorMessages)) console.log(`\n  warm-up checkout failed ${count}×: ${message}`);
+      for (const [message, count] of Object.entries(warmup.errorMessages))
+        console.log(`\n  warm-up checkout failed ${count}×: ${message}`);
       await waitForSettlement(graph, SETTLE_TIMEOUT_MS);
       console.log(' done');
     }
