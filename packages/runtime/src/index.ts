@@ -6,3 +6,4 @@ export * from './keys.ts';
 export * from './events.ts';
 export * from './saga.ts';
 export * from './service-metrics.ts';
+export * from './server.ts';

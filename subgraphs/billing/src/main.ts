@@ -3,9 +3,9 @@
  * its timeout/retry/circuit-breaker policy), the outbox relay and the GraphQL adapter to the ports,
  * from a ServiceRuntime that configuration chose (embedded or full mode).
  */
-import { loadSubgraphSchema, runMain, startSubgraphServer, type Logger, type RunningServer } from '@commerce/platform';
+import { runMain, type Logger, type RunningServer } from '@commerce/platform';
 import { OutboxRelay } from '@commerce/events';
-import { createServiceRuntime, type ServiceRuntime } from '@commerce/runtime';
+import { createServiceRuntime, startServiceServer, type ServiceRuntime } from '@commerce/runtime';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { createBillingLoaders } from './adapters/graphql/loaders.ts';
 import { resolvers, type BillingContext } from './adapters/graphql/resolvers.ts';
@@ -90,20 +90,11 @@ export async function startService(runtime: ServiceRuntime, overrides: BillingOv
     },
   };
 
-  const server = await startSubgraphServer<BillingContext>({
-    name: 'billing',
-    port: runtime.config.port,
-    host: runtime.config.host,
-    logger: runtime.logger,
-    metrics: runtime.metrics,
-    production: runtime.config.production,
-    authenticate: runtime.authenticate,
-    schema: loadSubgraphSchema(new URL('./adapters/graphql/schema.graphql', import.meta.url), resolvers),
+  const server = await startServiceServer<BillingContext>(runtime, {
+    schemaFile: new URL('./adapters/graphql/schema.graphql', import.meta.url),
+    resolvers,
     context: (base) => ({ ...base, deps, loaders: createBillingLoaders(payments, methods) }),
-    ready: async () => {
-      await prisma.$queryRaw`SELECT 1`;
-      return true;
-    },
+    database: prisma,
   });
   relay.start();
   // The order saga: StockReserved → charge, OrderCancelled → refund.

@@ -2,8 +2,8 @@
  * Composition root of the catalog subgraph: wires the Prisma adapters, the GraphQL adapter and the
  * event adapters to the ports, from a ServiceRuntime that configuration chose (embedded or full mode).
  */
-import { loadSubgraphSchema, runMain, startSubgraphServer, type RunningServer } from '@commerce/platform';
-import { createServiceRuntime, startOutboxRelay, type ServiceRuntime } from '@commerce/runtime';
+import { runMain, type RunningServer } from '@commerce/platform';
+import { createServiceRuntime, startOutboxRelay, startServiceServer, type ServiceRuntime } from '@commerce/runtime';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { PrismaProductRepository } from './adapters/prisma/prisma-product-repository.ts';
 import { PrismaCategoryRepository } from './adapters/prisma/prisma-category-repository.ts';
@@ -39,20 +39,11 @@ export async function startService(runtime: ServiceRuntime): Promise<CatalogServ
   // Catalog events leave through the outbox: the gateway purges cached responses on them, the saga reacts.
   const relay = startOutboxRelay(runtime, prisma);
   const store = new PrismaCatalogStore(prisma, { afterCommit: () => relay.notify() });
-  const server = await startSubgraphServer<CatalogContext>({
-    name: 'catalog',
-    port: runtime.config.port,
-    host: runtime.config.host,
-    logger: runtime.logger,
-    metrics: runtime.metrics,
-    production: runtime.config.production,
-    authenticate: runtime.authenticate,
-    schema: loadSubgraphSchema(new URL('./adapters/graphql/schema.graphql', import.meta.url), resolvers),
+  const server = await startServiceServer<CatalogContext>(runtime, {
+    schemaFile: new URL('./adapters/graphql/schema.graphql', import.meta.url),
+    resolvers,
     context: (base) => ({ ...base, products, categories, store, loaders: createCatalogLoaders(products, categories) }),
-    ready: async () => {
-      await prisma.$queryRaw`SELECT 1`;
-      return true;
-    },
+    database: prisma,
   });
   // The order saga: OrderPlaced / PaymentFailed / OrderCancelled / OrderShipped move the stock.
   const saga = await startCatalogSaga(runtime, prisma, () => relay.notify());

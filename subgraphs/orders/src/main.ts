@@ -4,8 +4,8 @@
  * configuration chose (embedded or full mode).
  */
 import { randomUUID } from 'node:crypto';
-import { env, loadSubgraphSchema, parseConfig, runMain, startSubgraphServer, type RunningServer } from '@commerce/platform';
-import { createServiceRuntime, startOutboxRelay, type ServiceRuntime } from '@commerce/runtime';
+import { env, parseConfig, runMain, type RunningServer } from '@commerce/platform';
+import { createServiceRuntime, startOutboxRelay, startServiceServer, type ServiceRuntime } from '@commerce/runtime';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { GraphQLProductCatalog } from './adapters/catalog/graphql-product-catalog.ts';
 import { createOrdersLoaders } from './adapters/graphql/loaders.ts';
@@ -69,20 +69,11 @@ export async function startService(runtime: ServiceRuntime): Promise<OrdersServi
     timeoutMs: pendingTimeoutMs,
     logger: runtime.logger.child({ component: 'pending-order-sweeper' }),
   }).start();
-  const server = await startSubgraphServer<OrdersContext>({
-    name: 'orders',
-    port: runtime.config.port,
-    host: runtime.config.host,
-    logger: runtime.logger,
-    metrics: runtime.metrics,
-    production: runtime.config.production,
-    authenticate: runtime.authenticate,
-    schema: loadSubgraphSchema(new URL('./adapters/graphql/schema.graphql', import.meta.url), resolvers),
+  const server = await startServiceServer<OrdersContext>(runtime, {
+    schemaFile: new URL('./adapters/graphql/schema.graphql', import.meta.url),
+    resolvers,
     context: (base) => ({ ...base, deps, loaders: createOrdersLoaders(deps.orders) }),
-    ready: async () => {
-      await prisma.$queryRaw`SELECT 1`;
-      return true;
-    },
+    database: prisma,
   });
   return {
     ...server,

@@ -2,8 +2,8 @@
  * Composition root of the users subgraph: accounts, sessions and the keys every service trusts. Wires the
  * Prisma, security and GraphQL adapters to the ports, from a ServiceRuntime that configuration chose.
  */
-import { loadSubgraphSchema, runMain, startSubgraphServer, type RunningServer } from '@commerce/platform';
-import { createServiceRuntime, startOutboxRelay, type ServiceRuntime } from '@commerce/runtime';
+import { runMain, type RunningServer } from '@commerce/platform';
+import { createServiceRuntime, startOutboxRelay, startServiceServer, type ServiceRuntime } from '@commerce/runtime';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { loadUsersSettings } from './config.ts';
 import { connectRedis, createUsersDependencies } from './wiring.ts';
@@ -30,22 +30,13 @@ export async function startService(runtime: ServiceRuntime): Promise<UsersServic
   };
   try {
     const deps = createUsersDependencies(runtime, prisma, settings, redis);
-    const server = await startSubgraphServer<UsersContext>({
-      name: 'users',
-      port: runtime.config.port,
-      host: runtime.config.host,
-      logger: runtime.logger,
-      metrics: runtime.metrics,
-      production: runtime.config.production,
-      authenticate: runtime.authenticate,
-      schema: loadSubgraphSchema(new URL('./adapters/graphql/schema.graphql', import.meta.url), resolvers),
+    const server = await startServiceServer<UsersContext>(runtime, {
+      schemaFile: new URL('./adapters/graphql/schema.graphql', import.meta.url),
+      resolvers,
       context: (base) => ({ ...base, deps, loaders: createUsersLoaders(deps.users, deps.addresses) }),
       routes: jwksRoute(runtime.jwt.verificationKeys, settings.jwksMaxAgeSeconds),
       trustProxy: settings.trustProxy,
-      ready: async () => {
-        await prisma.$queryRaw`SELECT 1`;
-        return true;
-      },
+      database: prisma,
     });
     return {
       ...server,
