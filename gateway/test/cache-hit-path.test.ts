@@ -219,6 +219,30 @@ describe('cache hit path', () => {
     expect(JSON.parse(refused.text).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', policy: 'general' });
   });
 
+  it('spends the points of the client the trusted proxies name (GATEWAY_TRUST_PROXY), hits and misses alike', async () => {
+    const limits = { GATEWAY_RATE_LIMIT_POINTS: '4', GATEWAY_RATE_LIMIT_WINDOW_SECONDS: '60' };
+    const body = JSON.stringify({ query: '{ categories { id name } }' });
+    // One proxy hop trusted (loopback, where the test runs): the rightmost X-Forwarded-For entry is the
+    // client; whatever the client itself put in front of it changes nothing.
+    const oneHop = await gatewayWith({ ...limits, GATEWAY_TRUST_PROXY: '1' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push((await send(oneHop.graphqlUrl, body, { 'x-forwarded-for': `198.51.100.${i}, 203.0.113.5` })).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+    expect(stats(oneHop).hits).toBeGreaterThanOrEqual(1);
+    // Another client behind the same proxy has a budget of its own.
+    expect((await send(oneHop.graphqlUrl, body, { 'x-forwarded-for': '203.0.113.6' })).status).toBe(200);
+
+    // The peer is not a trusted proxy: the address it claims for the client is ignored.
+    const untrusted = await gatewayWith({ ...limits, GATEWAY_TRUST_PROXY: '10.0.0.0/8' });
+    const claimed: number[] = [];
+    for (let i = 0; i < 6; i++)
+      claimed.push((await send(untrusted.graphqlUrl, body, { 'x-forwarded-for': `203.0.113.${i}` })).status);
+    expect(claimed).toEqual([200, 200, 200, 200, 429, 429]);
+    expect(stats(untrusted).hits).toBeGreaterThanOrEqual(1);
+  });
+
   it('never serves an operation the safelist refuses', async () => {
     const listed = 'query HitPathSafe { categories { id name } }';
     const manifest = path.join(mkdtempSync(path.join(tmpdir(), 'safelist-')), 'manifest.json');

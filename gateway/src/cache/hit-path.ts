@@ -117,9 +117,12 @@ function replayRequest(req: IncomingMessage, body: Buffer): IncomingMessage {
   return replay;
 }
 
-/** The Express request getter for `req.ip`, applied to a bare request (same trust-proxy setting). */
+/**
+ * Express's `req.ip` for a bare request: the getter `app.request` inherits (it lives on Express's request
+ * prototype, not on `app.request` itself), read through a view with this request's headers and socket, so
+ * the app's trust-proxy setting decides exactly as it does for the normal path.
+ */
 function clientIpReader(app: Express): (req: IncomingMessage) => string {
-  const descriptor = Object.getOwnPropertyDescriptor(app.request, 'ip');
   return (req) => {
     // Without X-Forwarded-For, Express's answer is the socket's address whatever the trust setting.
     if (req.headers['x-forwarded-for'] === undefined && req.socket.remoteAddress) return req.socket.remoteAddress;
@@ -128,7 +131,7 @@ function clientIpReader(app: Express): (req: IncomingMessage) => string {
       socket: { value: req.socket },
       connection: { value: req.socket },
     }) as { ip?: string };
-    return (descriptor?.get ? view.ip : undefined) ?? req.socket.remoteAddress ?? 'unknown';
+    return view.ip ?? req.socket.remoteAddress ?? 'unknown';
   };
 }
 
