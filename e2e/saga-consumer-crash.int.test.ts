@@ -84,15 +84,26 @@ describeWithServers(
         process.execPath,
         ['--import', 'tsx', path.join(REPO_ROOT, 'e2e/fixtures/catalog-crash-after-commit.ts')],
         {
-          env: env(),
+          // Its warnings and errors too: if it ever ends any other way, the failure below says why.
+          env: { ...env(), LOG_LEVEL: 'warn' },
           cwd: REPO_ROOT,
           timeout: 90_000,
         },
       ).then(
-        () => ({ stdout: '', signal: null as string | null }),
-        (error: { stdout: string; signal: string | null }) => ({ stdout: error.stdout, signal: error.signal }),
+        ({ stdout, stderr }) => ({ stdout, stderr, signal: null as string | null, code: 0 as number | string | null }),
+        (error: { stdout: string; stderr: string; signal: string | null; code: number | string | null }) => ({
+          stdout: error.stdout,
+          stderr: error.stderr,
+          signal: error.signal,
+          code: error.code,
+        }),
       );
-      expect(crashed.signal).toBe('SIGKILL');
+      if (crashed.signal !== 'SIGKILL') {
+        throw new Error(
+          `the consumer was to die by SIGKILL after its commit, but ended with code ${crashed.code}, signal ${crashed.signal}\n` +
+            `stdout:\n${crashed.stdout.slice(-4000)}\nstderr:\n${crashed.stderr.slice(-4000)}`,
+        );
+      }
       expect(crashed.stdout).toContain(`committed OrderPlaced ${placed.id}`);
       expect(await stockOf(productId)).toBe(before + 2);
       const committed = await probe.kafka.admin();

@@ -205,7 +205,7 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     const { placed, mutationMs, errors, errorMessages, started } = await placeOrders(graph, customers, products, {
       count: options.orders,
       ratePerSecond: options.ratePerSecond,
-      // Products the warm-up did not draw on first, so stock lasts.
+      // Continues the warm-up's walk through the products, so every product's stock is drawn on evenly.
       firstIndex: warmupOrders,
     });
     const placingSeconds = (Date.now() - started) / 1000;
