@@ -214,7 +214,9 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     );
     await waitForSettlement(graph, SETTLE_TIMEOUT_MS);
     const cpuAfter: Record<string, number> = cpuOfAll();
-    const histories = await orderHistories(graph, new Set(placed));
+    // The measured orders only: not the probe, not the warm-up.
+    const measured = new Set(placed);
+    const histories = await orderHistories(graph, measured);
     // PostgreSQL publishes a backend's counters within about a second of its last transaction.
     // (Longer than STATEMENT_FILE_INTERVAL_MS, so the statement files are current too.)
     if (transactionsBefore) await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -224,7 +226,6 @@ async function runCheckout(options: CheckoutOptions & { mode: string }): Promise
     const loadAfter = os.loadavg()[0]!;
     // After the transaction counts: these reads are transactions in the same databases.
     const sagaTimestamps = kafka ? await readSagaTimestamps(subgraphs.env) : undefined;
-    const measured = new Set(placed);
 
     const latencies: number[] = [];
     let confirmed = 0;
