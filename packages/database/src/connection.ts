@@ -1,5 +1,6 @@
 // Opening databases: real PostgreSQL through @prisma/adapter-pg, or embedded PGlite through pglite-prisma-adapter.
 // `Database.adapter` is what every generated PrismaClient takes: `new PrismaClient({ adapter: db.adapter })`.
+import { EventEmitter } from 'node:events';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -46,9 +47,15 @@ export function databaseTargetFromUrl(url: string): DatabaseTarget {
   );
 }
 
-export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+export interface OpenDatabaseOptions {
+  /** Called when a PostgreSQL connection breaks (server restart, terminated backend, network): logged, never fatal. */
+  onConnectionError?: (error: Error) => void;
+}
+
+export async function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions = {}): Promise<Database> {
   if (target.kind === 'postgres') {
-    const pools = trackingPgPools(new PrismaPg({ connectionString: target.url, max: target.poolSize }));
+    const adapter = new PrismaPg({ connectionString: target.url, max: target.poolSize });
+    const pools = trackingPgPools(survivingConnectionErrors(adapter, options.onConnectionError ?? (() => {})));
     // PrismaPg opens its pool on connect() and ends it on the adapter's dispose(), so there is nothing to close here.
     return { target, adapter: pools.factory, poolStats: pools.stats, close: async () => {} };
   }
@@ -60,6 +67,27 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   };
   pglites.set(db, handle.pglite);
   return db;
+}
+
+/**
+ * A pg client emits 'error' when its connection dies (e.g. "terminating connection due to administrator command" on
+ * a PostgreSQL restart). pg-pool and adapter-pg listen only while a client is idle in the pool or running their own
+ * query; an 'error' outside those windows (a client checked out between statements) has no listener, and Node then
+ * ends the process. So every client of every pool gets a listener for its whole life: the broken client is dropped
+ * by the pool when released, and the request that used it fails with SERVICE_UNAVAILABLE.
+ */
+export function survivingConnectionErrors<F extends SqlDriverAdapterFactory>(inner: F, onError: (error: Error) => void): F {
+  const factory = Object.create(inner) as F;
+  factory.connect = async (): Promise<SqlDriverAdapter> => {
+    const adapter = await inner.connect();
+    const pool = (adapter as { underlyingDriver?: () => unknown }).underlyingDriver?.();
+    if (pool instanceof EventEmitter) {
+      pool.on('error', onError);
+      pool.on('connect', (client: EventEmitter) => client.on('error', onError));
+    }
+    return adapter;
+  };
+  return factory;
 }
 
 /** The PGlite instance behind a pglite Database (the migration engine must share it: PGlite is single-connection). */

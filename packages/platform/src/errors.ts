@@ -80,7 +80,7 @@ const DATABASE_UNAVAILABLE_CODES = new Set([
   '57P03',
 ]);
 const DATABASE_UNAVAILABLE_MESSAGES =
-  /Can't reach database server|Connection terminated unexpectedly|Connection terminated due to connection timeout|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|Code: `(57P0[123]|08[0-9A-Z]{3})`/i;
+  /Can't reach database server|Connection terminated unexpectedly|Connection terminated due to connection timeout|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|terminating connection due to administrator command|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|Code: `(57P0[123]|08[0-9A-Z]{3})`/i;
 
 /**
  * True when an error (or one it wraps) says the service's database is unreachable or went away —
@@ -97,6 +97,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     current = next.originalError ?? next.cause;
   }
   return false;
+}
+
+/**
+ * The code an error will carry once formatted, for metrics read before formatting (Apollo's didEncounterErrors):
+ * a DomainError's own code, a GraphQL error's code, SERVICE_UNAVAILABLE for a database outage, else INTERNAL.
+ */
+export function errorCodeOf(error: unknown): string {
+  const domainCode = findDomainError(error)?.code;
+  if (domainCode) return domainCode;
+  const code = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
+  if (code !== undefined && code !== 'INTERNAL_SERVER_ERROR') return String(code);
+  return isDatabaseUnavailable(error) ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR';
 }
 
 export interface ErrorFormatterOptions {

@@ -8,7 +8,7 @@ import express, { type Express } from 'express';
 import type { Logger } from './logger.ts';
 import { rejectNulCharactersPlugin } from './nul-characters.ts';
 import { createHttpApp, errorSummary, httpErrorHandler, listen } from './http.ts';
-import { createErrorFormatter, DomainError, findDomainError } from './errors.ts';
+import { createErrorFormatter, DomainError, errorCodeOf } from './errors.ts';
 import { GraphQLError } from 'graphql';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
 import type { Authenticator, Viewer } from './auth.ts';
@@ -127,10 +127,9 @@ function errorMetricsPlugin<Context extends BaseContext>(metrics: ServiceMetrics
       return {
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
-            // A DomainError gets its code only in formatError (after this hook): read it from the error itself,
-            // or every BAD_USER_INPUT would be counted as a server error.
-            const code = findDomainError(error)?.code ?? error.extensions?.code ?? 'INTERNAL_SERVER_ERROR';
-            metrics.graphqlErrors.inc({ code: String(code) });
+            // Codes are given only in formatError (after this hook): a DomainError's would count as a server error,
+            // a database outage as INTERNAL instead of SERVICE_UNAVAILABLE.
+            metrics.graphqlErrors.inc({ code: errorCodeOf(error) });
           }
         },
       };

@@ -1,7 +1,7 @@
 // Regression (reliability/faults-infrastructure): while PostgreSQL was down, clients got
 // INTERNAL_SERVER_ERROR for every request that touched the database; it is SERVICE_UNAVAILABLE now.
 import { GraphQLError } from 'graphql';
-import { createErrorFormatter, isDatabaseUnavailable } from '../src/errors.ts';
+import { createErrorFormatter, DomainError, errorCodeOf, isDatabaseUnavailable } from '../src/errors.ts';
 
 /** What Prisma 7 with the pg adapter throws when the server is down (P1001, the adapter's cause inside). */
 function prismaUnreachable(): Error {
@@ -36,6 +36,8 @@ describe('a database outage', () => {
       Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
     ],
     ['the server is still recovering', new Error('the database system is starting up')],
+    // pg's answer for a query on a client whose connection a restart cut (was INTERNAL_SERVER_ERROR).
+    ['a pooled client lost its connection', new Error('Client has encountered a connection error and is not queryable')],
     [
       'a refused connection, wrapped as the cause',
       new Error('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) }),
@@ -54,5 +56,24 @@ describe('a database outage', () => {
     expect(formatWrapped(sqlError).extensions?.code).toBe('INTERNAL_SERVER_ERROR');
     expect(isDatabaseUnavailable(new Error('Cannot read properties of undefined'))).toBe(false);
     expect(isDatabaseUnavailable(undefined)).toBe(false);
+  });
+});
+
+describe('the code counted in graphql_errors_total (read before formatting)', () => {
+  const wrap = (original: Error) => new GraphQLError(original.message, { originalError: original });
+
+  it('counts a database outage as SERVICE_UNAVAILABLE, as clients see it', () => {
+    expect(errorCodeOf(wrap(new Error('Client has encountered a connection error and is not queryable')))).toBe(
+      'SERVICE_UNAVAILABLE',
+    );
+    expect(errorCodeOf(wrap(prismaUnreachable()))).toBe('SERVICE_UNAVAILABLE');
+  });
+
+  it("keeps a domain error's code and a bug's INTERNAL_SERVER_ERROR", () => {
+    expect(errorCodeOf(wrap(new DomainError('BAD_USER_INPUT', 'no')))).toBe('BAD_USER_INPUT');
+    expect(errorCodeOf(new GraphQLError('x', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }))).toBe(
+      'GRAPHQL_VALIDATION_FAILED',
+    );
+    expect(errorCodeOf(wrap(new TypeError('Cannot read properties of undefined')))).toBe('INTERNAL_SERVER_ERROR');
   });
 });

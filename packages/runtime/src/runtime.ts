@@ -45,7 +45,10 @@ export async function createServiceRuntime(name: ServiceName, overrides: Runtime
   const config = loadServiceConfig(name, env);
   const jwt = loadJwtKeys(config.jwt);
   const logger = overrides.logger ?? createLogger({ service: name, level: config.logLevel });
-  const database = await openDatabase(databaseTargetFromUrl(config.databaseUrl));
+  const database = await openDatabase(databaseTargetFromUrl(config.databaseUrl), {
+    // The driver's message only ("terminating connection due to administrator command"): no URL, no query.
+    onConnectionError: (error) => logger.warn({ err: error.message }, 'database connection lost'),
+  });
   try {
     const { applied } = await deployMigrations(database, migrationsDir(name));
     if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
