@@ -17,6 +17,11 @@ export const actorOf = (viewer: Viewer): Actor => ({ type: viewer.role === 'ADMI
 
 export const systemActor = (service: string): Actor => ({ type: 'SYSTEM', id: service });
 
+/** What the customer is told acted on their order: which admin did it is the shop's business, not theirs. */
+export type ActorRole = 'SHOP' | 'CUSTOMER' | 'SYSTEM';
+
+export const actorRole = (actor: Actor): ActorRole => (actor.type === 'ADMIN' ? 'SHOP' : actor.type);
+
 export interface StatusChange {
   /** Null for the entry that records the order being placed. */
   from: OrderStatus | null;
