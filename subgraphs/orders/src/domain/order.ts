@@ -1,4 +1,5 @@
 import type { Viewer } from '@commerce/platform/auth';
+import { refuseCardNumbers } from '@commerce/platform/card-numbers';
 import { badInput, conflict } from '@commerce/platform/errors';
 import { isAmount, isCurrencyCode, type Money } from './money.ts';
 import { assertTransition, type OrderStatus } from './order-status.ts';
@@ -78,6 +79,8 @@ export const MAX_REASON_LENGTH = 500;
 export function validateReason(reason: string | null | undefined, field = 'reason'): string | null {
   const trimmed = reason?.trim() ?? '';
   if (trimmed.length > MAX_REASON_LENGTH) throw badInput(field, `${field} is at most ${MAX_REASON_LENGTH} characters`);
+  // The reason is stored in the history and published in OrderCancelled: never with a card number in it.
+  refuseCardNumbers({ [field]: trimmed });
   return trimmed.length > 0 ? trimmed : null;
 }
 
