@@ -590,6 +590,27 @@ describe('field-level rules', () => {
   });
 });
 
+describe("an admin's action in A's order history", () => {
+  it('shows A the role SHOP and no staff id; the admin sees the id', async () => {
+    const orderId = await fx.ownerA.order(fx.productId, fx.paymentMethodA, fx.addressA);
+    const cancelled = await stack.query(
+      'mutation ($id: ID!) { cancelOrder(id: $id, reason: "out of stock") { id } }',
+      { id: orderId },
+      { authorization: adminToken() },
+    );
+    expect(cancelled.body.errors).toBeUndefined();
+    const history = 'query ($id: ID!) { order(id: $id) { history { to actor { type role id } } } }';
+    type History = { order: { history: { to: string; actor: { type: string; role: string; id: string | null } }[] } };
+    const lastActor = async (token: string) => {
+      const result = await stack.query<History>(history, { id: orderId }, { authorization: token });
+      expect(result.body.errors).toBeUndefined();
+      return result.body.data!.order.history.find((change) => change.to === 'CANCELLED')?.actor;
+    };
+    expect(await lastActor(fx.a.token)).toEqual({ type: 'ADMIN', role: 'SHOP', id: null });
+    expect(await lastActor(adminToken())).toEqual({ type: 'ADMIN', role: 'SHOP', id: DEMO_ADMIN_ID });
+  });
+});
+
 describe("A's card in someone else's order", () => {
   it.each(['customerB', 'admin'] as const)(
     'is never charged when %s names it: the order ends CANCELLED without a capture',

@@ -1,32 +1,28 @@
-import { checkPaymentToken, containsCardNumber, passesLuhn, redactCardNumbers } from '../src/domain/card-input.ts';
+import { checkPaymentToken } from '../src/domain/card-input.ts';
 import { balancesFromLedger, chargeEntry, findLedgerMismatch, refundEntry } from '../src/domain/ledger.ts';
 import { isPositiveAmountCents, MAX_AMOUNT_CENTS } from '../src/domain/money.ts';
 import { decideRefund, refundableCents, sameChargeRequest, statusAfterRefunds, type Payment } from '../src/domain/payment.ts';
 import { isExpired, isWellFormedCard } from '../src/domain/payment-method.ts';
 import { chargeKeyForOrder, cancellationRefundKey, providerKeyForRefund } from '../src/domain/idempotency.ts';
 
-describe('card input guard', () => {
+describe('payment token guard', () => {
   it.each([
     ['a Luhn-valid number', '4242424242424242'],
     ['a number with spaces', '4242 4242 4242 4242'],
     ['a number with dashes', '4000-0566-5566-5556'],
-    ['a Luhn-invalid 16-digit number', '1234567812345678'],
+    ['a Luhn-invalid 16-digit number (a mistyped card number is still one)', '1234567812345678'],
     ['13 digits', '4222222222222'],
     ['19 digits', '6011000990139424123'],
     ['a number inside other text', 'card: 5555 5555 5555 4444 exp 12/30'],
     ['a number glued to a token prefix', 'tok_4242424242424242'],
     ['mixed separators', '4242.4242/4242_4242'],
   ])('treats %s as a card number', (_name, input) => {
-    expect(containsCardNumber(input)).toBe(true);
     expect(checkPaymentToken(input)).toEqual({ ok: false, problem: 'card_number' });
   });
 
-  it.each([['tok_visa'], ['tok_chargeDeclined'], ['pm_1MqLiJLkdIwHu7ixUEgbFdYF'], ['123456789012'], ['tok 1234 5678']])(
-    'does not mistake %s for a card number',
-    (input) => {
-      expect(containsCardNumber(input)).toBe(false);
-    },
-  );
+  it.each([['tok_visa'], ['tok_chargeDeclined'], ['pm_1MqLiJLkdIwHu7ixUEgbFdYF']])('accepts the token %s', (input) => {
+    expect(checkPaymentToken(input)).toEqual({ ok: true, token: input });
+  });
 
   it('accepts provider-shaped tokens and refuses malformed ones without echoing them', () => {
     expect(checkPaymentToken(' tok_visa ')).toEqual({ ok: true, token: 'tok_visa' });
@@ -35,17 +31,6 @@ describe('card input guard', () => {
     expect(checkPaymentToken('x'.repeat(256))).toEqual({ ok: false, problem: 'malformed' });
     expect(checkPaymentToken("tok_'; DROP TABLE payments;--")).toEqual({ ok: false, problem: 'malformed' });
     expect(checkPaymentToken('1'.repeat(100_000))).toEqual({ ok: false, problem: 'malformed' });
-  });
-
-  it('redacts card numbers from text and keeps the rest', () => {
-    expect(redactCardNumbers('charge 4242 4242 4242 4242 for order 12')).toBe('charge [redacted card number] for order 12');
-    expect(redactCardNumbers('no digits here')).toBe('no digits here');
-  });
-
-  it('knows the Luhn checksum', () => {
-    expect(passesLuhn('4242424242424242')).toBe(true);
-    expect(passesLuhn('4242424242424241')).toBe(false);
-    expect(passesLuhn('42a2')).toBe(false);
   });
 });
 

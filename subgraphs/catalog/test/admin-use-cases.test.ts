@@ -211,3 +211,51 @@ describe('categories', () => {
     });
   });
 });
+
+describe('card numbers in catalog text', () => {
+  const CARD = '4242 4242 4242 4242';
+  const base = { sku: 'MUG-1', name: 'Mug', priceCents: 500 };
+
+  it.each([
+    ['name', { name: `Mug ${CARD}` }],
+    ['description', { description: `Call 555-0100 or pay with ${CARD}` }],
+    ['sku', { sku: '4242424242424242' }],
+    ['slug', { slug: '4242-4242-4242-4242' }],
+    ['images[0].alt', { images: [{ url: 'https://example.com/mug.jpg', alt: CARD }] }],
+    ['images[0].url', { images: [{ url: `https://example.com/mug.jpg?card=${CARD.replaceAll(' ', '')}`, alt: '' }] }],
+    ['attributes[0].name', { attributes: [{ name: CARD, value: 'x' }] }],
+    ['attributes[0].value', { attributes: [{ name: 'Note', value: CARD }] }],
+  ])('refuses one in a new product’s %s, storing and publishing nothing', async (field, input) => {
+    const error = await domainError(() => createProduct(store, admin, { ...base, ...input }, cause));
+    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', details: { field } });
+    expect(error.message).not.toContain('4242');
+    expect(store.state.events).toEqual([]);
+  });
+
+  it('refuses one in product updates, stock reasons and categories', async () => {
+    const update = await domainError(() => updateProduct(store, admin, { id: KETTLE, version: 3, description: CARD }, cause));
+    expect(update).toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'description' } });
+    const stock = await domainError(() => adjustStock(store, admin, { productId: KETTLE, delta: 1, reason: `refund ${CARD}` }));
+    expect(stock).toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'reason' } });
+    const category = await domainError(() => createCategory(store, admin, { name: 'Cards', description: CARD }));
+    expect(category).toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'description' } });
+    const renamed = await domainError(() => updateCategory(store, admin, { id: KITCHEN, name: CARD }));
+    expect(renamed).toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'name' } });
+    expect(store.state.events).toEqual([]);
+    expect(store.state.adjustments).toEqual([]);
+  });
+
+  it('keeps barcodes, model numbers and ordinary figures', async () => {
+    const product = await createProduct(
+      store,
+      admin,
+      {
+        ...base,
+        description: 'Holds 350 ml. Model 2024-11, EAN 4006381333924',
+        attributes: [{ name: 'EAN', value: '4006381333924' }],
+      },
+      cause,
+    );
+    expect(product.attributes).toEqual([{ name: 'EAN', value: '4006381333924' }]);
+  });
+});

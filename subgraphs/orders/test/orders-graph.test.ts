@@ -20,7 +20,7 @@ const ADMIN = as('admin-1', 'ADMIN');
 const ORDER_FIELDS = `id number status itemCount
   lines { quantity unitPrice { amountCents currency } lineTotal { amountCents } product { id name } }
   totals { subtotal { amountCents currency } total { amountCents currency } }
-  history { from to reason actor { type id } at }
+  history { from to reason actor { type role id } at }
   createdAt updatedAt`;
 
 const CART = `cart { itemCount lines { quantity product { id name price { amountCents } } } }`;
@@ -38,7 +38,7 @@ type Order = {
   itemCount: number;
   lines: { quantity: number; unitPrice: unknown; lineTotal: unknown; product: { id: string; name: string } }[];
   totals: { subtotal: { amountCents: number }; total: { amountCents: number; currency: string } } | null;
-  history: { from: string | null; to: string; reason: string | null; actor: { type: string; id: string } }[];
+  history: { from: string | null; to: string; reason: string | null; actor: { type: string; role: string; id: string | null } }[];
 };
 
 const codeOf = (body: { errors?: { extensions?: Record<string, unknown> }[] }) => body.errors?.[0]?.extensions?.code;
@@ -140,7 +140,7 @@ describe('checkout and orders through the gateway', () => {
       { quantity: 2, unitPrice: null, lineTotal: null, product: expect.objectContaining({ id: products[0]!.id }) },
     ]);
     expect(order.history).toEqual(
-      [{ from: null, to: 'PENDING', reason: 'Order placed', actor: { type: 'CUSTOMER', id: alice } }].map((h) =>
+      [{ from: null, to: 'PENDING', reason: 'Order placed', actor: { type: 'CUSTOMER', role: 'CUSTOMER', id: null } }].map((h) =>
         expect.objectContaining(h),
       ),
     );
@@ -233,6 +233,16 @@ describe('checkout and orders through the gateway', () => {
       'CONFIRMED→SHIPPED:ADMIN',
       'SHIPPED→DELIVERED:ADMIN',
     ]);
+    // Admins see who acted; the customer sees roles only, never the staff member's user id.
+    expect(final.history.map((change) => change.actor.id)).toEqual([alice, 'billing', 'admin-1', 'admin-1']);
+    const seenByAlice = await waitForStatus(order.id, alice, ['DELIVERED']);
+    expect(seenByAlice.history.map((change) => change.actor)).toEqual([
+      { type: 'CUSTOMER', role: 'CUSTOMER', id: null },
+      { type: 'SYSTEM', role: 'SYSTEM', id: null },
+      { type: 'ADMIN', role: 'SHOP', id: null },
+      { type: 'ADMIN', role: 'SHOP', id: null },
+    ]);
+    expect(JSON.stringify(seenByAlice)).not.toContain('admin-1');
     expect(
       codeOf((await stack.query(`mutation($id: ID!) { cancelOrder(id: $id) { id } }`, { id: order.id }, as(alice))).body),
     ).toBe('CONFLICT');

@@ -313,6 +313,29 @@ describe('the saga-facing commands', () => {
   });
 });
 
+describe('card numbers in the cancel reason', () => {
+  it('refuses a reason holding a card number: nothing stored, nothing published', async () => {
+    const user = customer(`card-reason-${randomUUID()}`);
+    await fillCart(user.userId, [P1, 1]);
+    const order = await checkout(db.deps, user, payWith(randomUUID()));
+    const refused = await rejection(
+      cancelOrderAsViewer(db.deps, user, { orderId: order.id, reason: 'refund to 4111 1111 1111 1111' }),
+    );
+    expect(refused).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
+    expect(refused.message).not.toContain('4111');
+    expect((await viewOrder(db.deps, user, order.id)).status).toBe('PENDING');
+    const events = await outboxOf(order.id);
+    expect(events.map((event) => event.type)).not.toContain('OrderCancelled');
+    expect(JSON.stringify(events.map((event) => event.envelope))).not.toContain('4111');
+    // Order numbers and phone numbers are fine.
+    const cancelled = await cancelOrderAsViewer(db.deps, user, {
+      orderId: order.id,
+      reason: 'ORD-001042 dup, call +1 415 555 0100',
+    });
+    expect(cancelled.status).toBe('CANCELLED');
+  });
+});
+
 describe('who sees which orders', () => {
   it('lets owners and admins read and cancel an order; anyone else gets NOT_FOUND, as for a missing order', async () => {
     const [a, b] = [customer(`owner-${randomUUID()}`), customer(`stranger-${randomUUID()}`)];

@@ -9,6 +9,7 @@ export function loadUsersSettings(source: Record<string, string | undefined>) {
       USERS_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: env.positiveInt(5),
       USERS_LOGIN_MAX_ATTEMPTS_PER_IP: env.positiveInt(50),
       USERS_LOGIN_WINDOW_SECONDS: env.positiveInt(900),
+      USERS_LOGIN_MAX_DELAY_SECONDS: env.positiveInt(4),
       USERS_JWKS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(300),
       USERS_TRUST_PROXY: env.trustProxy('loopback'),
       USERS_REDIS_PREFIX: z.string().default('users:'),
@@ -26,6 +27,7 @@ export function loadUsersSettings(source: Record<string, string | undefined>) {
       maxAttemptsPerAccount: parsed.USERS_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT,
       maxAttemptsPerIp: parsed.USERS_LOGIN_MAX_ATTEMPTS_PER_IP,
       windowSeconds: parsed.USERS_LOGIN_WINDOW_SECONDS,
+      maxDelaySeconds: parsed.USERS_LOGIN_MAX_DELAY_SECONDS,
       /** Every Redis key of the login counters starts with it, so environments can share one Redis. */
       redisPrefix: parsed.USERS_REDIS_PREFIX,
     },

@@ -262,6 +262,49 @@ describe('addresses', () => {
     expect(errorCode(await gql(ADD, { input: home }))).toBe('UNAUTHENTICATED');
   });
 
+  it('refuses a card number in the name, the profile or any address field, naming the field and storing nothing', async () => {
+    const CARD = '4111 1111 1111 1111';
+    const refused = (response: GraphQLResponse, field: string) => {
+      expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(response.body.errors?.[0]?.message).toMatch(/card number/);
+      expect(JSON.stringify(response.body)).not.toContain('4111');
+    };
+    refused(
+      await gql(
+        `mutation($email: String!, $name: String!) { register(email: $email, password: "${PASSWORD}", name: $name) { accessToken } }`,
+        { email: uniqueEmail('card-name'), name: `Ann ${CARD}` },
+      ),
+      'name',
+    );
+    const session = await register(gql);
+    const headers = auth(session.accessToken);
+    refused(
+      await gql(`mutation($name: String) { updateProfile(input: { name: $name }) { id } }`, { name: CARD }, headers),
+      'name',
+    );
+    for (const field of ['label', 'recipientName', 'line1', 'line2', 'city', 'region', 'postalCode', 'phone'] as const) {
+      refused(await gql(ADD, { input: { ...home, [field]: CARD.replaceAll(' ', '-') } }, headers), field);
+    }
+    // Ordinary digits pass: house numbers, postcodes, phone numbers.
+    const kept = await gql<{ addAddress: { id: string } }>(
+      ADD,
+      { input: { ...home, line1: '1600 Amphitheatre Pkwy 94043', phone: '+1 (650) 253-0000' } },
+      headers,
+    );
+    expect(kept.body.errors).toBeUndefined();
+    refused(
+      await gql(
+        `mutation($id: ID!, $line2: String) { updateAddress(id: $id, input: { line2: $line2 }) { id } }`,
+        { id: kept.body.data!.addAddress.id, line2: `Apt 4 ${CARD}` },
+        headers,
+      ),
+      'line2',
+    );
+    const me = await gql(ME, {}, headers);
+    expect(JSON.stringify(me.body)).not.toContain('4111');
+    expect(await prisma.address.count({ where: { userId: session.user.id } })).toBe(1);
+  });
+
   it("never lets one user change another user's address (reported as NOT_FOUND)", async () => {
     const owner = await register(gql);
     const other = await register(gql);

@@ -16,7 +16,11 @@ describeWithServers(['TEST_DATABASE_URL', 'TEST_REDIS_URL'], 'login throttling s
 
   beforeAll(async () => {
     database = await createTestDatabase('users_throttle');
-    const env = { REDIS_URL: process.env.TEST_REDIS_URL!, USERS_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '4' };
+    const env = {
+      REDIS_URL: process.env.TEST_REDIS_URL!,
+      USERS_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '4',
+      USERS_LOGIN_MAX_DELAY_SECONDS: '4',
+    };
     first = await startUsersService({ databaseUrl: database.url, env: { ...env, USERS_REDIS_PREFIX: prefix } });
     second = await startUsersService({ databaseUrl: database.url, env: { ...env, USERS_REDIS_PREFIX: prefix } });
     otherEnvironment = await startUsersService({ databaseUrl: database.url, env: { ...env, USERS_REDIS_PREFIX: otherPrefix } });
@@ -37,31 +41,51 @@ describeWithServers(['TEST_DATABASE_URL', 'TEST_REDIS_URL'], 'login throttling s
     await database?.drop();
   });
 
-  const attempt = (instance: UsersHarness, email: string, password: string) =>
-    instance.gql(LOGIN, { email, password }, { 'x-forwarded-for': `198.51.100.${Math.floor(Math.random() * 250) + 1}` });
+  const randomIp = () => `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+  const attempt = (instance: UsersHarness, email: string, password: string, ip = randomIp()) =>
+    instance.gql(LOGIN, { email, password }, { 'x-forwarded-for': ip });
 
-  it('counts failures on either instance against the same account', async () => {
+  it('counts failures from one address on either instance against the same account', async () => {
     const email = uniqueEmail(`redis-${randomBytes(4).toString('hex')}`);
     await register(first.gql, email);
+    const ip = '198.51.100.7';
     for (const instance of [first, second, first, second])
-      expect(errorCode(await attempt(instance, email, 'wrong guess here'))).toBe('UNAUTHENTICATED');
-    const blocked = await attempt(first, email, 'a perfectly fine passphrase');
+      expect(errorCode(await attempt(instance, email, 'wrong guess here', ip))).toBe('UNAUTHENTICATED');
+    const blocked = await attempt(first, email, 'a perfectly fine passphrase', ip);
     expect(blocked.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
-    expect(errorCode(await attempt(second, email, 'a perfectly fine passphrase'))).toBe('RATE_LIMITED');
+    expect(errorCode(await attempt(second, email, 'a perfectly fine passphrase', ip))).toBe('RATE_LIMITED');
+    // The owner from another address is not locked out by that address's failures.
+    expect((await attempt(second, email, 'a perfectly fine passphrase', '198.51.100.8')).body.errors).toBeUndefined();
+  });
+
+  it("shares the account's pace: failures on both instances slow a failing address on either, not the owner", async () => {
+    const email = uniqueEmail(`redis-pace-${randomBytes(4).toString('hex')}`);
+    await register(first.gql, email);
+    // Five failures over five addresses and both instances: past the threshold of 4, paced attempts are 2 s apart.
+    const ips = ['203.0.113.11', '203.0.113.12', '203.0.113.13', '203.0.113.14', '203.0.113.15'];
+    for (const [index, ip] of ips.entries())
+      expect(errorCode(await attempt(index % 2 ? second : first, email, 'wrong guess here', ip))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await attempt(first, email, 'wrong guess here', ips[0]))).toBe('UNAUTHENTICATED');
+    const paced = await attempt(second, email, 'wrong guess here', ips[1]);
+    expect(paced.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(paced.body.errors![0]!.extensions!.retryAfter).toBeLessThanOrEqual(4);
+    expect((await attempt(second, email, 'a perfectly fine passphrase', '203.0.113.16')).body.errors).toBeUndefined();
   });
 
   it('keeps its counters under USERS_REDIS_PREFIX: an instance on another prefix counts apart', async () => {
     const email = uniqueEmail(`redis-prefix-${randomBytes(4).toString('hex')}`);
     await register(first.gql, email);
-    for (let i = 0; i < 4; i++) expect(errorCode(await attempt(first, email, 'wrong guess here'))).toBe('UNAUTHENTICATED');
-    expect(errorCode(await attempt(second, email, 'a perfectly fine passphrase'))).toBe('RATE_LIMITED');
-    // Same Redis, same account, another prefix (another environment): its own, untouched budget.
-    const allowed = await attempt(otherEnvironment, email, 'a perfectly fine passphrase');
+    const ip = '198.51.100.9';
+    for (let i = 0; i < 4; i++) expect(errorCode(await attempt(first, email, 'wrong guess here', ip))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await attempt(second, email, 'a perfectly fine passphrase', ip))).toBe('RATE_LIMITED');
+    // Same Redis, same account, same address, another prefix (another environment): its own, untouched budget.
+    const allowed = await attempt(otherEnvironment, email, 'a perfectly fine passphrase', ip);
     expect(allowed.body.errors).toBeUndefined();
-    // The account's counter (keyed by a digest of the email) lives under the prefix only.
+    // The counters (keyed by a digest of the email) live under the prefix only.
     const account = createHash('sha256').update(email, 'utf8').digest('base64url');
-    expect(await redis.exists(`${prefix}login:account:${account}`)).toBe(1);
-    expect(await redis.exists(`users:login:account:${account}`)).toBe(0);
+    expect(await redis.exists(`${prefix}login:account-ip:${account}:${ip}`)).toBe(1);
+    expect(await redis.exists(`${prefix}login:account-failures:${account}`)).toBe(1);
+    expect(await redis.exists(`users:login:account-ip:${account}:${ip}`)).toBe(0);
     expect(await redis.keys(`${prefix}login:ip:*`)).not.toHaveLength(0);
   });
 });

@@ -1,5 +1,10 @@
-/** Login throttling per account and per client address, at the users subgraph (low limits for the test). */
+/**
+ * Login throttling at the users subgraph (low limits for the test): guessers are slowed down and locked out
+ * per address and per (account, address), but no stranger can lock the owner out of their account.
+ */
+import { Writable } from 'node:stream';
 import {
+  auth,
   errorCode,
   LOGIN,
   register,
@@ -10,11 +15,26 @@ import {
 } from './support/users-service.ts';
 
 const PASSWORD = 'a perfectly fine passphrase';
+const MAX_DELAY_SECONDS = 4;
 let users: UsersHarness;
+
+const logLines: Record<string, unknown>[] = [];
+const logDestination = new Writable({
+  write(chunk, _encoding, done) {
+    for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as Record<string, unknown>);
+    done();
+  },
+});
 
 beforeAll(async () => {
   users = await startUsersService({
-    env: { USERS_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '3', USERS_LOGIN_MAX_ATTEMPTS_PER_IP: '6', USERS_LOGIN_WINDOW_SECONDS: '600' },
+    logDestination,
+    env: {
+      USERS_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: '3',
+      USERS_LOGIN_MAX_ATTEMPTS_PER_IP: '6',
+      USERS_LOGIN_WINDOW_SECONDS: '600',
+      USERS_LOGIN_MAX_DELAY_SECONDS: String(MAX_DELAY_SECONDS),
+    },
   });
 }, 60_000);
 
@@ -23,35 +43,91 @@ afterAll(async () => {
 });
 
 let ipCounter = 0;
-/** Each test speaks from its own address (the users service trusts X-Forwarded-For from loopback, i.e. the gateway). */
+/** Each test speaks from its own addresses (the users service trusts X-Forwarded-For from loopback, i.e. the gateway). */
 const newIp = () => `203.0.113.${++ipCounter}`;
 const login = (email: string, password: string, ip: string) => users.gql(LOGIN, { email, password }, { 'x-forwarded-for': ip });
+const CHANGE_PASSWORD = `mutation($current: String!, $next: String!) {
+  changePassword(currentPassword: $current, newPassword: $next) { accessToken }
+}`;
 
-function expectRateLimited(response: GraphQLResponse) {
+function retryAfterOf(response: GraphQLResponse): number {
   expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
-  const retryAfter = response.body.errors![0]!.extensions!.retryAfter as number;
+  return response.body.errors![0]!.extensions!.retryAfter as number;
+}
+
+/** Refused for the rest of the window (600 s here). */
+function expectLockedOut(response: GraphQLResponse) {
+  const retryAfter = retryAfterOf(response);
   expect(retryAfter).toBeGreaterThan(500);
   expect(retryAfter).toBeLessThanOrEqual(600);
 }
 
+/** A stranger fails on the account from `addresses` fresh addresses, `perAddress` times each. */
+async function strangerGuesses(email: string, addresses: number, perAddress: number): Promise<string[]> {
+  const used: string[] = [];
+  for (let address = 0; address < addresses; address++) {
+    const ip = newIp();
+    used.push(ip);
+    for (let attempt = 0; attempt < perAddress; attempt++) await login(email, 'wrong guess here', ip);
+  }
+  return used;
+}
+
 describe('login throttling', () => {
-  it('blocks an account after repeated failures, even for the right password, from any address', async () => {
+  it('lets the owner in from a clean address however many strangers failed on the account', async () => {
     const email = uniqueEmail('victim');
     await register(users.gql, email);
+    // Five addresses, each guessing until it is locked out: fifteen failures on the account.
+    const strangers = await strangerGuesses(email, 5, 3);
+    expectLockedOut(await login(email, 'wrong guess here', strangers[0]!));
+    const owner = await login(email, PASSWORD, newIp());
+    expect(owner.body.errors).toBeUndefined();
+    expect(owner.body.data?.login).toBeTruthy();
+  });
+
+  it('does not let strangers block changePassword', async () => {
+    const email = uniqueEmail('changer');
+    const session = await register(users.gql, email);
+    await strangerGuesses(email, 5, 3);
+    const changed = await users.gql(
+      CHANGE_PASSWORD,
+      { current: PASSWORD, next: 'another fine passphrase' },
+      { ...auth(session.accessToken), 'x-forwarded-for': newIp() },
+    );
+    expect(changed.body.errors).toBeUndefined();
+    expect(changed.body.data?.changePassword).toBeTruthy();
+  });
+
+  it('locks an address out of an account after repeated failures, even for the right password, but only that address', async () => {
+    const email = uniqueEmail('guessed');
+    await register(users.gql, email);
+    const guesser = newIp();
     for (let attempt = 0; attempt < 3; attempt++)
-      expect(errorCode(await login(email, 'wrong guess here', newIp()))).toBe('UNAUTHENTICATED');
-    expectRateLimited(await login(email, PASSWORD, newIp()));
-    // Other accounts are unaffected.
-    const other = uniqueEmail('bystander');
-    await register(users.gql, other);
-    expect((await login(other, PASSWORD, newIp())).body.data?.login).toBeTruthy();
+      expect(errorCode(await login(email, 'wrong guess here', guesser))).toBe('UNAUTHENTICATED');
+    expectLockedOut(await login(email, PASSWORD, guesser));
+    expect((await login(email, PASSWORD, newIp())).body.data?.login).toBeTruthy();
+  });
+
+  it('paces addresses that already failed once the account has many failures, by a few seconds at most', async () => {
+    const email = uniqueEmail('paced');
+    await register(users.gql, email);
+    // Five failures over five addresses (two past the threshold of 3): paced attempts are 4 s apart.
+    const [first, second] = await strangerGuesses(email, 5, 1);
+    expect(errorCode(await login(email, 'wrong guess here', first!))).toBe('UNAUTHENTICATED');
+    const paced = await login(email, 'wrong guess here', second!);
+    const retryAfter = retryAfterOf(paced);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(MAX_DELAY_SECONDS);
+    // The owner from an address that has not failed is not paced.
+    expect((await login(email, PASSWORD, newIp())).body.data?.login).toBeTruthy();
   });
 
   it('throttles unknown emails the same way (no hint that the account does not exist)', async () => {
     const ghost = uniqueEmail('ghost');
+    const ip = newIp();
     for (let attempt = 0; attempt < 3; attempt++)
-      expect(errorCode(await login(ghost, 'wrong guess here', newIp()))).toBe('UNAUTHENTICATED');
-    expectRateLimited(await login(ghost, 'wrong guess here', newIp()));
+      expect(errorCode(await login(ghost, 'wrong guess here', ip))).toBe('UNAUTHENTICATED');
+    expectLockedOut(await login(ghost, 'wrong guess here', ip));
   });
 
   it('forgets an account’s failures after a successful login', async () => {
@@ -72,16 +148,36 @@ describe('login throttling', () => {
     }
     const email = uniqueEmail('spray-target');
     await register(users.gql, email);
-    expectRateLimited(await login(email, PASSWORD, sprayer));
+    expectLockedOut(await login(email, PASSWORD, sprayer));
     expect((await login(email, PASSWORD, newIp())).body.data?.login).toBeTruthy();
   });
 
-  it('counts concurrent guesses against one account atomically', async () => {
+  it('counts concurrent guesses from one address against one account atomically', async () => {
     const email = uniqueEmail('parallel');
     await register(users.gql, email);
-    const results = await Promise.all(Array.from({ length: 8 }, () => login(email, 'wrong guess here', newIp())));
+    const ip = newIp();
+    const results = await Promise.all(Array.from({ length: 8 }, () => login(email, 'wrong guess here', ip)));
     const codes = results.map(errorCode);
     expect(codes.filter((code) => code === 'UNAUTHENTICATED')).toHaveLength(3);
     expect(codes.filter((code) => code === 'RATE_LIMITED')).toHaveLength(5);
+  });
+
+  it('logs failed logins and limit hits with the client address, never the email or the password', async () => {
+    const email = uniqueEmail('logged-guess');
+    const guesser = newIp();
+    for (let attempt = 0; attempt < 4; attempt++) await login(email, 'the guessed password', guesser);
+    const mine = logLines.filter((line) => line.clientIp === guesser);
+    expect(mine.filter((line) => line.msg === 'login failed')).toHaveLength(3);
+    expect(mine.find((line) => line.msg === 'login refused: too many attempts')).toMatchObject({
+      level: 'warn',
+      limit: 'account_and_address',
+      retryAfter: expect.any(Number),
+      account: expect.stringMatching(/^[\w-]{16}$/),
+    });
+    // One pseudonym for the account over every line, so an operator can follow it across addresses.
+    expect(new Set(mine.map((line) => line.account)).size).toBe(1);
+    const text = JSON.stringify(logLines);
+    expect(text).not.toContain(email);
+    expect(text).not.toContain('the guessed password');
   });
 });

@@ -1,5 +1,4 @@
-import { badInput, conflict, notFound, requireAdmin, type Viewer } from '@commerce/platform';
-import { containsCardNumber } from '../domain/card-input.ts';
+import { badInput, conflict, notFound, refuseCardNumbers, requireAdmin, type Viewer } from '@commerce/platform';
 import { isPositiveAmountCents } from '../domain/money.ts';
 import { decideRefund } from '../domain/payment.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_REFUND_REASON_LENGTH, sameRefundRequest, type Refund } from '../domain/refund.ts';
@@ -26,7 +25,7 @@ export async function refundPayment(deps: BillingDeps, viewer: Viewer | null, in
     throw badInput('reason', `reason is required (at most ${MAX_REFUND_REASON_LENGTH} characters)`);
   }
   // The reason travels in events and admin screens: card data typed into it would leak there.
-  if (containsCardNumber(reason)) throw badInput('reason', 'reason must not contain a card number');
+  refuseCardNumbers({ reason });
   const key = input.idempotencyKey;
   if (!key || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
     throw badInput(

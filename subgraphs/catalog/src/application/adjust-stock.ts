@@ -4,7 +4,7 @@ import type { Product } from '../domain/product.ts';
 import { LIMITS } from '../domain/rules.ts';
 import { adjustOnHand } from '../domain/stock.ts';
 import type { CatalogStore, EventCause } from '../ports/catalog-store.ts';
-import { integer, text, uuid } from './validation.ts';
+import { freeText, integer, uuid } from './validation.ts';
 
 export interface AdjustStockInput {
   productId: string;
@@ -24,7 +24,7 @@ export async function adjustStock(
   const productId = uuid('productId', input.productId);
   const delta = integer('delta', input.delta, -LIMITS.maxStockDelta, LIMITS.maxStockDelta);
   if (delta === 0) throw badInput('delta', 'delta must not be zero');
-  const reason = text('reason', input.reason, LIMITS.reasonMaxLength);
+  const reason = freeText('reason', input.reason, LIMITS.reasonMaxLength);
   return store.transaction(async (tx) => {
     const locked = (await tx.stock.lock([productId])).get(productId);
     if (!locked) throw notFound('Product');

@@ -5,7 +5,7 @@ import { slugify } from '../domain/product.ts';
 import { LIMITS } from '../domain/rules.ts';
 import type { CatalogStore, CatalogTransaction } from '../ports/catalog-store.ts';
 import { assertCategoryExists } from './guards.ts';
-import { slug, text, uuid } from './validation.ts';
+import { freeText, slug, uuid } from './validation.ts';
 
 export interface CreateCategoryInput {
   name: string;
@@ -27,11 +27,11 @@ export async function assertCategorySlugFree(tx: CatalogTransaction, value: stri
  */
 export async function createCategory(store: CatalogStore, actor: Viewer | null, input: CreateCategoryInput): Promise<Category> {
   requireAdmin(actor);
-  const name = text('name', input.name, LIMITS.categoryNameMaxLength);
+  const name = freeText('name', input.name, LIMITS.categoryNameMaxLength);
   const details = {
     name,
     slug: slug(input.slug ? 'slug' : 'name', input.slug ?? slugify(name)),
-    description: text('description', input.description, LIMITS.categoryDescriptionMaxLength, { required: false }),
+    description: freeText('description', input.description, LIMITS.categoryDescriptionMaxLength, { required: false }),
     parentId: input.parentId ? uuid('parentId', input.parentId) : null,
   };
   return store.transaction(async (tx) => {

@@ -17,13 +17,13 @@ export interface ProductFieldsInput {
 }
 
 export function parseNewProduct(input: ProductFieldsInput): ProductDetails {
-  const name = check.text('name', input.name, LIMITS.nameMaxLength);
+  const name = check.freeText('name', input.name, LIMITS.nameMaxLength);
   return {
     sku: check.sku('sku', input.sku),
     name,
     // Without an explicit slug, one is derived from the name (and must then be valid too).
     slug: check.slug(input.slug ? 'slug' : 'name', input.slug ?? slugify(name)),
-    description: check.text('description', input.description, LIMITS.descriptionMaxLength, { required: false }),
+    description: check.freeText('description', input.description, LIMITS.descriptionMaxLength, { required: false }),
     price: {
       amountCents: check.priceCents('priceCents', input.priceCents),
       currency: input.currency ? check.currency('currency', input.currency) : DEFAULT_CURRENCY,
@@ -45,10 +45,10 @@ export function parseProductChanges(input: ProductFieldsInput): ProductChangeReq
   const has = (field: keyof ProductFieldsInput) => input[field] !== undefined;
   const changes: ProductChangeRequest = {};
   if (has('sku')) changes.sku = check.sku('sku', check.notNull('sku', input.sku!));
-  if (has('name')) changes.name = check.text('name', check.notNull('name', input.name!), LIMITS.nameMaxLength);
+  if (has('name')) changes.name = check.freeText('name', check.notNull('name', input.name!), LIMITS.nameMaxLength);
   if (has('slug')) changes.slug = check.slug('slug', check.notNull('slug', input.slug!));
   if (has('description')) {
-    changes.description = check.text(
+    changes.description = check.freeText(
       'description',
       check.notNull('description', input.description!),
       LIMITS.descriptionMaxLength,

@@ -4,7 +4,7 @@ import { LIMITS } from '../domain/rules.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import { assertCategorySlugFree } from './create-category.ts';
 import { assertCategoryExists } from './guards.ts';
-import { notNull, slug, text, uuid } from './validation.ts';
+import { freeText, notNull, slug, uuid } from './validation.ts';
 
 export interface UpdateCategoryInput {
   id: string;
@@ -20,12 +20,17 @@ export async function updateCategory(store: CatalogStore, actor: Viewer | null, 
   requireAdmin(actor);
   const id = uuid('id', input.id);
   const changes: Partial<CategoryDetails> = {};
-  if (input.name !== undefined) changes.name = text('name', notNull('name', input.name), LIMITS.categoryNameMaxLength);
+  if (input.name !== undefined) changes.name = freeText('name', notNull('name', input.name), LIMITS.categoryNameMaxLength);
   if (input.slug !== undefined) changes.slug = slug('slug', notNull('slug', input.slug));
   if (input.description !== undefined) {
-    changes.description = text('description', notNull('description', input.description), LIMITS.categoryDescriptionMaxLength, {
-      required: false,
-    });
+    changes.description = freeText(
+      'description',
+      notNull('description', input.description),
+      LIMITS.categoryDescriptionMaxLength,
+      {
+        required: false,
+      },
+    );
   }
   if (input.parentId !== undefined) changes.parentId = input.parentId === null ? null : uuid('parentId', input.parentId);
   return store.transaction(async (tx) => {

@@ -2,7 +2,7 @@
  * Input checks at the edge of the hexagon: every use case parses its raw input with these before
  * touching a port. A problem is a BAD_USER_INPUT error whose `extensions.field` names the input field.
  */
-import { badInput } from '@commerce/platform';
+import { badInput, refuseCardNumbers } from '@commerce/platform';
 import type { ProductAttribute, ProductImage } from '../domain/product.ts';
 import { CURRENCY_PATTERN, LIMITS, SKU_PATTERN, SLUG_PATTERN, UUID_PATTERN } from '../domain/rules.ts';
 
@@ -15,6 +15,16 @@ export function text(field: string, value: Maybe<string>, max: number, { require
   return trimmed;
 }
 
+/**
+ * Text people type that the catalog stores (names, descriptions, attributes, reasons): catalog text is
+ * public and travels in events, so a card number pasted into it is refused. Ids and searches use `text`.
+ */
+export function freeText(field: string, value: Maybe<string>, max: number, options: { required?: boolean } = {}): string {
+  const checked = text(field, value, max, options);
+  refuseCardNumbers({ [field]: checked });
+  return checked;
+}
+
 export function slug(field: string, value: Maybe<string>): string {
   const candidate = (value ?? '').trim();
   if (!SLUG_PATTERN.test(candidate) || candidate.length > LIMITS.slugMaxLength) {
@@ -23,6 +33,7 @@ export function slug(field: string, value: Maybe<string>): string {
       `${field} must be lower-case letters and digits in dash-separated words (at most ${LIMITS.slugMaxLength} characters)`,
     );
   }
+  refuseCardNumbers({ [field]: candidate });
   return candidate;
 }
 
@@ -31,6 +42,7 @@ export function sku(field: string, value: Maybe<string>): string {
   if (!SKU_PATTERN.test(candidate) || candidate.length > LIMITS.skuMaxLength) {
     throw badInput(field, `${field} must be letters, digits, '.', '_' or '-' (at most ${LIMITS.skuMaxLength} characters)`);
   }
+  refuseCardNumbers({ [field]: candidate });
   return candidate;
 }
 
@@ -66,9 +78,9 @@ export function images(field: string, value: Maybe<readonly Maybe<ProductImage>[
   if (list.length > LIMITS.maxImages) throw badInput(field, `at most ${LIMITS.maxImages} images`);
   return list.map((image, index) => {
     const at = `${field}[${index}]`;
-    const url = text(`${at}.url`, image?.url, LIMITS.imageUrlMaxLength);
+    const url = freeText(`${at}.url`, image?.url, LIMITS.imageUrlMaxLength);
     if (!isHttpUrl(url)) throw badInput(`${at}.url`, `${at}.url must be an http(s) URL`);
-    return { url, alt: text(`${at}.alt`, image?.alt, LIMITS.imageAltMaxLength, { required: false }) };
+    return { url, alt: freeText(`${at}.alt`, image?.alt, LIMITS.imageAltMaxLength, { required: false }) };
   });
 }
 
@@ -78,10 +90,10 @@ export function attributes(field: string, value: Maybe<readonly Maybe<ProductAtt
   const seen = new Set<string>();
   return list.map((attribute, index) => {
     const at = `${field}[${index}]`;
-    const name = text(`${at}.name`, attribute?.name, LIMITS.attributeNameMaxLength);
+    const name = freeText(`${at}.name`, attribute?.name, LIMITS.attributeNameMaxLength);
     if (seen.has(name.toLowerCase())) throw badInput(`${at}.name`, `attribute "${name}" appears twice`);
     seen.add(name.toLowerCase());
-    return { name, value: text(`${at}.value`, attribute?.value, LIMITS.attributeValueMaxLength) };
+    return { name, value: freeText(`${at}.value`, attribute?.value, LIMITS.attributeValueMaxLength) };
   });
 }
 

@@ -1,4 +1,5 @@
 import type { Viewer } from '@commerce/platform/auth';
+import { refuseCardNumbers } from '@commerce/platform/card-numbers';
 import { badInput, conflict } from '@commerce/platform/errors';
 import { isAmount, isCurrencyCode, type Money } from './money.ts';
 import { assertTransition, type OrderStatus } from './order-status.ts';
@@ -16,6 +17,11 @@ export interface Actor {
 export const actorOf = (viewer: Viewer): Actor => ({ type: viewer.role === 'ADMIN' ? 'ADMIN' : 'CUSTOMER', id: viewer.userId });
 
 export const systemActor = (service: string): Actor => ({ type: 'SYSTEM', id: service });
+
+/** What the customer is told acted on their order: which admin did it is the shop's business, not theirs. */
+export type ActorRole = 'SHOP' | 'CUSTOMER' | 'SYSTEM';
+
+export const actorRole = (actor: Actor): ActorRole => (actor.type === 'ADMIN' ? 'SHOP' : actor.type);
 
 export interface StatusChange {
   /** Null for the entry that records the order being placed. */
@@ -73,6 +79,8 @@ export const MAX_REASON_LENGTH = 500;
 export function validateReason(reason: string | null | undefined, field = 'reason'): string | null {
   const trimmed = reason?.trim() ?? '';
   if (trimmed.length > MAX_REASON_LENGTH) throw badInput(field, `${field} is at most ${MAX_REASON_LENGTH} characters`);
+  // The reason is stored in the history and published in OrderCancelled: never with a card number in it.
+  refuseCardNumbers({ [field]: trimmed });
   return trimmed.length > 0 ? trimmed : null;
 }
 

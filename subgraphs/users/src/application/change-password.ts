@@ -1,6 +1,7 @@
 import { badInput, requireViewer, unauthenticated } from '@commerce/platform';
 import { checkPasswordPolicy } from '../domain/password-policy.ts';
 import type { Caller, UsersDependencies } from './dependencies.ts';
+import { attemptFields, enforceVerdict } from './login-audit.ts';
 import { startSession, type AuthSession } from './start-session.ts';
 
 export interface ChangePasswordInput {
@@ -19,9 +20,10 @@ export async function changePassword(deps: UsersDependencies, caller: Caller, in
   if (!user || !passwordHash) throw unauthenticated();
 
   const keys = { account: user.email, ip: caller.clientIp };
-  await deps.throttle.beginAttempt(keys);
+  enforceVerdict(caller, keys, await deps.throttle.beginAttempt(keys), 'password change');
   if (!(await deps.hasher.verify(passwordHash, input.currentPassword))) {
-    caller.log.info({ userId: user.id }, 'password change refused: wrong current password');
+    await deps.throttle.attemptFailed(keys);
+    caller.log.info({ ...attemptFields(keys), userId: user.id }, 'password change refused: wrong current password');
     throw badInput('currentPassword', 'Current password is incorrect');
   }
   await deps.throttle.attemptSucceeded(keys);

@@ -1,6 +1,7 @@
 import { unauthenticated } from '@commerce/platform';
 import { normalizeEmail } from '../domain/user.ts';
 import type { Caller, UsersDependencies } from './dependencies.ts';
+import { attemptFields, enforceVerdict } from './login-audit.ts';
 import { startSession, type AuthSession } from './start-session.ts';
 
 export interface LogInInput {
@@ -14,7 +15,7 @@ export const INVALID_CREDENTIALS = 'Invalid email or password';
 export async function logIn(deps: UsersDependencies, caller: Caller, input: LogInInput): Promise<AuthSession> {
   const email = normalizeEmail(input.email);
   const keys = { account: email, ip: caller.clientIp };
-  await deps.throttle.beginAttempt(keys);
+  enforceVerdict(caller, keys, await deps.throttle.beginAttempt(keys), 'login');
 
   const credentials = await deps.users.findCredentialsByEmail(email);
   let passwordMatches = false;
@@ -25,8 +26,13 @@ export async function logIn(deps: UsersDependencies, caller: Caller, input: LogI
     await deps.hasher.verifyAgainstDummy(input.password);
   }
   if (!credentials || !passwordMatches) {
+    await deps.throttle.attemptFailed(keys);
     caller.log.info(
-      { userId: credentials?.user.id ?? null, reason: credentials ? 'wrong_password' : 'unknown_account' },
+      {
+        ...attemptFields(keys),
+        userId: credentials?.user.id ?? null,
+        reason: credentials ? 'wrong_password' : 'unknown_account',
+      },
       'login failed',
     );
     throw unauthenticated(INVALID_CREDENTIALS);

@@ -1,4 +1,4 @@
-import { badInput } from '@commerce/platform';
+import { badInput, refuseCardNumbers } from '@commerce/platform';
 
 export interface AddressFields {
   label: string | null;
@@ -59,6 +59,8 @@ function checkedText(field: keyof AddressFields, text: string): string {
     throw badInput('country', 'country must be a two-letter ISO 3166-1 code, e.g. US');
   }
   if (field === 'phone' && !/^\+?[\d ()./-]{4,30}$/.test(text)) throw badInput('phone', 'phone is not a valid phone number');
+  // Addresses are copied onto orders and shown to staff: no card number may ride along in any line.
+  refuseCardNumbers({ [field]: text });
   return field === 'country' ? text.toUpperCase() : text;
 }
 

@@ -1,5 +1,5 @@
 /** Users domain: accounts and the rules for their fields. Pure TypeScript. */
-import { badInput, type Role } from '@commerce/platform';
+import { badInput, refuseCardNumbers, type Role } from '@commerce/platform';
 
 export type { Role };
 
@@ -43,5 +43,7 @@ export function validName(raw: string): string {
   if (name.length === 0) throw badInput('name', 'Name is required');
   if ([...name].length > NAME_MAX_LENGTH) throw badInput('name', `Name must be at most ${NAME_MAX_LENGTH} characters`);
   if (CONTROL_CHARACTERS.test(name)) throw badInput('name', 'Name contains characters that are not allowed');
+  // The name is shown to others and published in events: a card number typed into it would leak there.
+  refuseCardNumbers({ name });
   return name;
 }

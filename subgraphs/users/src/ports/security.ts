@@ -33,10 +33,24 @@ export interface LoginAttemptKeys {
   ip: string | undefined;
 }
 
-/** Throttles password guessing per account and per client address. */
+/**
+ * Which limit refused an attempt: the client address (guesses over many accounts), the account from this
+ * address, or the account's pace (many failures from everywhere slow down addresses that already failed).
+ */
+export type LoginLimit = 'address' | 'account_and_address' | 'account_pace';
+
+export type LoginAttemptVerdict = { allowed: true } | { allowed: false; limit: LoginLimit; retryAfterSeconds: number };
+
+/**
+ * Throttles password guessing without letting a stranger lock the owner out: hard limits per client address
+ * and per (account, address); per account only a short, bounded delay, and only for addresses that have
+ * already failed on it — the owner from a clean address is never held back by others' failures.
+ */
 export interface LoginThrottle {
-  /** Counts an attempt before the password is checked; throws RATE_LIMITED when either key has no attempts left. */
-  beginAttempt(keys: LoginAttemptKeys): Promise<void>;
+  /** Counts an attempt before the password is checked (atomically, so parallel guesses cannot slip through). */
+  beginAttempt(keys: LoginAttemptKeys): Promise<LoginAttemptVerdict>;
+  /** A wrong password: counts against the account's pace. */
+  attemptFailed(keys: LoginAttemptKeys): Promise<void>;
   /** A correct password: the attempt is given back and the account's failures are forgotten. */
   attemptSucceeded(keys: LoginAttemptKeys): Promise<void>;
 }

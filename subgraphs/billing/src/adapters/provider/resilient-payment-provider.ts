@@ -19,7 +19,7 @@ import {
   type TimeoutPolicy,
 } from 'cockatiel';
 import { Counter, errorSummary, Gauge, Histogram, type Logger, type Registry } from '@commerce/platform';
-import { redactCardNumbers } from '../../domain/card-input.ts';
+import { redactCardNumbers } from '@commerce/platform/card-numbers';
 import type { CardDetails } from '../../domain/payment-method.ts';
 import {
   ProviderTransientError,

@@ -1,6 +1,13 @@
 import { canAccessUserData, type ResolverMap, type SubgraphContextBase } from '@commerce/platform';
 import { totalQuantity, type Cart, type CartLine } from '../../domain/cart.ts';
-import { formatOrderNumber, lineTotalCents, type Order, type OrderLine, type StatusChange } from '../../domain/order.ts';
+import {
+  actorRole,
+  formatOrderNumber,
+  lineTotalCents,
+  type Order,
+  type OrderLine,
+  type StatusChange,
+} from '../../domain/order.ts';
 import type { Money } from '../../domain/money.ts';
 import type { RequestedLine } from '../../domain/order-lines.ts';
 import type { OrderStatus } from '../../domain/order-status.ts';
@@ -96,7 +103,15 @@ export const resolvers: ResolverMap = {
         subtotal: { amountCents: order.pricing.subtotalCents, currency: order.pricing.currency },
         total: { amountCents: order.pricing.totalCents, currency: order.pricing.currency },
       },
-    history: (order: Order) => order.history.map((change: StatusChange) => ({ ...change, at: change.at.toISOString() })),
+    history: (order: Order, _args: unknown, context: OrdersContext) => {
+      // Actor ids (staff user ids, service names) are for admins; everyone else sees only the role.
+      const showIds = context.viewer?.role === 'ADMIN';
+      return order.history.map((change: StatusChange) => ({
+        ...change,
+        actor: { type: change.actor.type, role: actorRole(change.actor), id: showIds ? change.actor.id : null },
+        at: change.at.toISOString(),
+      }));
+    },
     createdAt: (order: Order) => order.createdAt.toISOString(),
     updatedAt: (order: Order) => order.updatedAt.toISOString(),
   },
