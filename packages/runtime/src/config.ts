@@ -2,6 +2,27 @@ import path from 'node:path';
 import { ConfigError, env, parseConfig, z } from '@commerce/platform';
 import { DEFAULT_PORTS, REPO_ROOT, SERVICE_NAMES, type ServiceName } from './services.ts';
 
+/**
+ * The service's database: `<SERVICE>_DATABASE_URL`, else `DATABASE_URL`, else embedded PGlite under DATA_DIR.
+ * Read on its own too, by tools that only write rows (create-admin) and need nothing else configured.
+ */
+export function serviceDatabaseUrl(service: ServiceName, source: Record<string, string | undefined> = process.env): string {
+  const prefix = service.toUpperCase();
+  const vars = parseConfig(
+    {
+      [`${prefix}_DATABASE_URL`]: z.string().optional(),
+      DATABASE_URL: z.string().optional(),
+      DATA_DIR: z.string().default(path.join(REPO_ROOT, '.data')),
+    },
+    source,
+  ) as Record<string, string | undefined>;
+  const url = vars[`${prefix}_DATABASE_URL`] ?? vars.DATABASE_URL ?? `pglite:${path.join(vars.DATA_DIR!, service)}`;
+  if (!/^(postgres(ql)?:\/\/|pglite:)/.test(url)) {
+    throw new ConfigError([{ variable: `${prefix}_DATABASE_URL`, problem: 'must be a postgresql:// URL or pglite:<dir>' }]);
+  }
+  return url;
+}
+
 /** Settings every subgraph reads; documented in docs/configuration.md. */
 export function loadServiceConfig(service: ServiceName, source: Record<string, string | undefined> = process.env) {
   const prefix = service.toUpperCase();
@@ -34,20 +55,8 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
     },
     source,
   );
-  const own = parseConfig(
-    {
-      [`${prefix}_PORT`]: env.port(DEFAULT_PORTS[service]),
-      [`${prefix}_DATABASE_URL`]: z.string().optional(),
-    },
-    source,
-  ) as Record<string, unknown>;
-  const databaseUrl =
-    (own[`${prefix}_DATABASE_URL`] as string | undefined) ??
-    shared.DATABASE_URL ??
-    `pglite:${path.join(shared.DATA_DIR, service)}`;
-  if (!/^(postgres(ql)?:\/\/|pglite:)/.test(databaseUrl)) {
-    throw new ConfigError([{ variable: `${prefix}_DATABASE_URL`, problem: 'must be a postgresql:// URL or pglite:<dir>' }]);
-  }
+  const own = parseConfig({ [`${prefix}_PORT`]: env.port(DEFAULT_PORTS[service]) }, source) as Record<string, unknown>;
+  const databaseUrl = serviceDatabaseUrl(service, source);
   return {
     service,
     production: shared.NODE_ENV === 'production',

@@ -40,22 +40,28 @@ export interface RuntimeOverrides {
   logger?: Logger;
 }
 
-export async function createServiceRuntime(name: ServiceName, overrides: RuntimeOverrides = {}): Promise<ServiceRuntime> {
-  const env = overrides.env ?? process.env;
-  const config = loadServiceConfig(name, env);
-  const jwt = loadJwtKeys(config.jwt);
-  const logger = overrides.logger ?? createLogger({ service: name, level: config.logLevel });
-  const database = await openDatabase(databaseTargetFromUrl(config.databaseUrl), {
+/** Opens the service's database and applies its pending migrations (all a tool that only writes rows needs). */
+export async function openServiceDatabase(name: ServiceName, databaseUrl: string, logger: Logger): Promise<Database> {
+  const database = await openDatabase(databaseTargetFromUrl(databaseUrl), {
     // The driver's message only ("terminating connection due to administrator command"): no URL, no query.
     onConnectionError: (error) => logger.warn({ err: error.message }, 'database connection lost'),
   });
   try {
     const { applied } = await deployMigrations(database, migrationsDir(name));
     if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
+    return database;
   } catch (error) {
     await database.close();
     throw error;
   }
+}
+
+export async function createServiceRuntime(name: ServiceName, overrides: RuntimeOverrides = {}): Promise<ServiceRuntime> {
+  const env = overrides.env ?? process.env;
+  const config = loadServiceConfig(name, env);
+  const jwt = loadJwtKeys(config.jwt);
+  const logger = overrides.logger ?? createLogger({ service: name, level: config.logLevel });
+  const database = await openServiceDatabase(name, config.databaseUrl, logger);
   const metrics = createServiceMetrics(name);
   let ownBus: EventBus | undefined;
   try {

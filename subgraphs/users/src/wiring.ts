@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { ConfigError, errorSummary, type Logger } from '@commerce/platform';
 import type { ServiceRuntime } from '@commerce/runtime';
 import type { PrismaClient } from './generated/prisma/client.ts';
-import type { UsersDependencies } from './application/dependencies.ts';
+import type { AccountDependencies, UsersDependencies } from './application/dependencies.ts';
 import type { UsersSettings } from './config.ts';
 import { PrismaUserRepository } from './adapters/prisma/prisma-user-repository.ts';
 import { PrismaAddressRepository } from './adapters/prisma/prisma-address-repository.ts';
@@ -26,18 +26,25 @@ export function createUsersDependencies(
       { variable: 'JWT_PRIVATE_KEY', problem: 'the users service signs access tokens: set JWT_PRIVATE_KEY and JWT_KEY_ID' },
     ]);
   }
-  const clock = { now: () => new Date() };
+  const account = createAccountDependencies(prisma);
   return {
-    users: new PrismaUserRepository(prisma),
+    ...account,
     addresses: new PrismaAddressRepository(prisma),
     sessions: new PrismaSessionRepository(prisma),
-    hasher: new Argon2PasswordHasher(),
-    accessTokens: new JwtAccessTokenIssuer(signingKey, runtime.jwt.settings, settings.accessTokenTtlSeconds, clock),
+    accessTokens: new JwtAccessTokenIssuer(signingKey, runtime.jwt.settings, settings.accessTokenTtlSeconds, account.clock),
     refreshTokens: new RandomRefreshTokens(),
     throttle: new RateLimitedLoginThrottle(settings.loginThrottle, { redis }),
-    clock,
-    ids: { newId: randomUUID },
     refreshTokenTtlSeconds: settings.refreshTokenTtlSeconds,
+  };
+}
+
+/** The ports account creation needs: storage (the UserRegistered event goes to the outbox with the row) and argon2id. */
+export function createAccountDependencies(prisma: PrismaClient): AccountDependencies {
+  return {
+    users: new PrismaUserRepository(prisma),
+    hasher: new Argon2PasswordHasher(),
+    clock: { now: () => new Date() },
+    ids: { newId: randomUUID },
   };
 }
 

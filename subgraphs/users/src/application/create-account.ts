@@ -2,7 +2,7 @@ import { createEnvelope } from '@commerce/events';
 import { checkPasswordPolicy } from '../domain/password-policy.ts';
 import { USER_REGISTERED, type UserRegisteredPayload } from '../domain/events.ts';
 import { validEmail, validName, type Role, type User } from '../domain/user.ts';
-import type { UsersDependencies } from './dependencies.ts';
+import type { AccountDependencies } from './dependencies.ts';
 
 export interface NewAccount {
   email: string;
@@ -18,7 +18,7 @@ export interface NewAccount {
  * Validates and stores an account with its UserRegistered event (outbox, same transaction). Shared by
  * public registration (always CUSTOMER) and the operator's create-admin command.
  */
-export async function createAccount(deps: UsersDependencies, account: NewAccount): Promise<User> {
+export async function createAccount(deps: AccountDependencies, account: NewAccount): Promise<User> {
   const email = validEmail(account.email);
   const name = validName(account.name);
   checkPasswordPolicy(account.password, { email, name });

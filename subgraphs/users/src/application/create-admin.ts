@@ -1,5 +1,5 @@
 import { normalizeEmail, type User } from '../domain/user.ts';
-import type { UsersDependencies } from './dependencies.ts';
+import type { AccountDependencies } from './dependencies.ts';
 import { createAccount } from './create-account.ts';
 
 export interface CreateAdminInput {
@@ -13,7 +13,7 @@ export interface CreateAdminInput {
  * The operator's way to the first admin (the public API only ever creates customers): creates an ADMIN
  * account, or promotes an existing account with that email (its password is left unchanged).
  */
-export async function createAdmin(deps: UsersDependencies, input: CreateAdminInput): Promise<{ user: User; created: boolean }> {
+export async function createAdmin(deps: AccountDependencies, input: CreateAdminInput): Promise<{ user: User; created: boolean }> {
   const existing = await deps.users.findCredentialsByEmail(normalizeEmail(input.email));
   if (existing) {
     const promoted = existing.user.role === 'ADMIN' ? existing.user : await deps.users.updateRole(existing.user.id, 'ADMIN');

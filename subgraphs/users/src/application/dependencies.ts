@@ -19,6 +19,9 @@ export interface UsersDependencies {
   refreshTokenTtlSeconds: number;
 }
 
+/** What creating an account needs (the create-admin command has nothing else: no tokens, no events bus). */
+export type AccountDependencies = Pick<UsersDependencies, 'users' | 'hasher' | 'clock' | 'ids'>;
+
 /** Who is asking, per request. */
 export interface Caller {
   viewer: Viewer | null;

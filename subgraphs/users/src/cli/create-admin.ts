@@ -4,18 +4,19 @@
  *
  *   npm run create-admin -w @commerce/users -- --email ops@shop.example --name "Shop Ops"
  *
- * Uses the same variables as the users service (USERS_DATABASE_URL or DATABASE_URL, JWT_*; none for the
- * embedded database under .data/users — stop `npm start` first, PGlite allows one process per folder).
+ * Needs only the users database (USERS_DATABASE_URL or DATABASE_URL; none for the embedded database under
+ * .data/users — stop `npm start` first, PGlite allows one process per folder): it writes rows and mints no token,
+ * so neither JWT keys nor Kafka are needed; the UserRegistered event waits in the outbox for the service's relay.
  * The password is never a command-line argument (it would show in `ps` and shell history): it is read from
  * ADMIN_PASSWORD, else from standard input (prompted without echo on a terminal, first line when piped).
  */
 import { parseArgs } from 'node:util';
+import type { Database } from '@commerce/database';
 import { createLogger, DomainError } from '@commerce/platform';
-import { createServiceRuntime, type ServiceRuntime } from '@commerce/runtime';
+import { openServiceDatabase, serviceDatabaseUrl } from '@commerce/runtime';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { createAdmin } from '../application/create-admin.ts';
-import { loadUsersSettings } from '../config.ts';
-import { createUsersDependencies } from '../wiring.ts';
+import { createAccountDependencies } from '../wiring.ts';
 
 export const USAGE = 'usage: create-admin --email <email> --name <display name>  (password from ADMIN_PASSWORD or stdin)';
 
@@ -30,15 +31,15 @@ export function parseCreateAdminArguments(argv: string[]): CreateAdminArguments 
   return { email: values.email, name: values.name };
 }
 
-/** Runs the command against a runtime; returns the line to print. */
+/** Runs the command against the users database; returns the line to print. */
 export async function runCreateAdmin(
-  runtime: ServiceRuntime,
+  database: Database,
   args: CreateAdminArguments,
   password: () => Promise<string>,
 ): Promise<string> {
-  const prisma = new PrismaClient({ adapter: runtime.database.adapter });
+  const prisma = new PrismaClient({ adapter: database.adapter });
   try {
-    const deps = createUsersDependencies(runtime, prisma, loadUsersSettings(runtime.env));
+    const deps = createAccountDependencies(prisma);
     const { user, created } = await createAdmin(deps, { ...args, password });
     return created
       ? `created admin ${user.email} (${user.id})`
@@ -85,15 +86,16 @@ async function readPassword(): Promise<string> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  let runtime: ServiceRuntime | undefined;
+  let database: Database | undefined;
   try {
     const args = parseCreateAdminArguments(process.argv.slice(2));
-    runtime = await createServiceRuntime('users', { logger: createLogger({ service: 'users', level: 'warn' }) });
-    console.log(await runCreateAdmin(runtime, args, readPassword));
+    const logger = createLogger({ service: 'users', level: 'warn' });
+    database = await openServiceDatabase('users', serviceDatabaseUrl('users'), logger);
+    console.log(await runCreateAdmin(database, args, readPassword));
   } catch (error) {
     console.error(error instanceof DomainError || error instanceof Error ? error.message : String(error));
     process.exitCode = 1;
   } finally {
-    await runtime?.close();
+    await database?.close();
   }
 }
