@@ -20,6 +20,7 @@ import {
   startManagementServer,
   type Logger,
   type ManagementAddress,
+  type ManagementServer,
 } from '@commerce/platform';
 import {
   InProcessEventBus,
@@ -273,29 +274,40 @@ export async function startGateway(
   app.use(gatewayHttpErrorHandler(logger, config.http.bodyLimitBytes, metrics));
   if (hitPath) handleRequest = hitPath.listener;
 
-  let management: Awaited<ReturnType<typeof startManagementServer>> | undefined;
-  let port: number;
-  try {
-    management = await startManagementServer({
-      logger,
-      metrics,
-      ready: async () => supergraphLoaded && (await subgraphsAnswer()),
-      ...config.management,
-    });
-    port = await listen(httpServer, config.port, config.host);
-  } catch (error) {
-    await management?.close();
+  // A port already taken ends the start here: release what runs, so a caller that handles the error (tests) is not left with it.
+  const release = async () => {
     await purgeSubscription?.stop();
     await stopPurgeLag?.();
     await kafka?.close();
     await apollo.stop();
     subgraphClient.close();
     redis?.disconnect();
+  };
+  let managementServer: ManagementServer;
+  let port: number;
+  try {
+    managementServer = await startManagementServer({
+      logger,
+      metrics,
+      ready: async () => supergraphLoaded && (await subgraphsAnswer()),
+      ...config.management,
+    });
+  } catch (error) {
+    await release();
     throw error;
   }
-  const managementServer = management;
+  try {
+    port = await listen(httpServer, config.port, config.host);
+  } catch (error) {
+    await managementServer.close();
+    await release();
+    throw error;
+  }
   const url = `http://localhost:${port}/graphql`;
-  logger.info({ port, managementPort: managementServer.port, subgraphs: subgraphNames, redis: !!redis, purging: !!purgeSubscription }, 'gateway listening');
+  logger.info(
+    { port, managementPort: managementServer.port, subgraphs: subgraphNames, redis: !!redis, purging: !!purgeSubscription },
+    'gateway listening',
+  );
   return {
     url,
     port,

@@ -86,7 +86,13 @@ export interface ManagementServer extends ManagementAddress {
  * `/ready` (dependencies answer) and `/metrics` (Prometheus). Only probes and Prometheus reach it
  * (its own port, `MANAGEMENT_HOST`, no ingress route); its requests are not counted as client traffic.
  */
-export async function startManagementServer({ logger, metrics, ready, port, host }: ManagementServerOptions): Promise<ManagementServer> {
+export async function startManagementServer({
+  logger,
+  metrics,
+  ready,
+  port,
+  host,
+}: ManagementServerOptions): Promise<ManagementServer> {
   let draining = false;
   const app = express();
   app.disable('x-powered-by');

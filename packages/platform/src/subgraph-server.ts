@@ -110,7 +110,12 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
 
   app.use(httpErrorHandler(logger));
 
-  const management = await startManagementServer({ logger, metrics, ready: options.ready, ...(options.management ?? { port: 0, host: '127.0.0.1' }) });
+  const management = await startManagementServer({
+    logger,
+    metrics,
+    ready: options.ready,
+    ...(options.management ?? { port: 0, host: '127.0.0.1' }),
+  });
   let port: number;
   try {
     port = await listen(httpServer, options.port, options.host ?? '0.0.0.0');
