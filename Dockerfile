@@ -26,5 +26,6 @@ ENV NODE_ENV=production SERVICE=${SERVICE}
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
 USER node
-HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT_FOR_HEALTH||4000)+'/health').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
+# /health is on the service's management port (PORT_FOR_HEALTH: its <SERVICE>_MANAGEMENT_PORT), never the public one.
+HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT_FOR_HEALTH||9400)+'/health').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 CMD ["sh", "-c", "if [ \"$SERVICE\" = gateway ]; then exec node --import tsx gateway/src/main.ts; else exec node --import tsx subgraphs/$SERVICE/src/main.ts; fi"]

@@ -51,8 +51,9 @@ export function documentedMetrics(database: 'pglite' | 'postgres' = 'pglite'): D
 }
 
 export function metricsUrl(stack: TestStack, service: Deployable): string {
-  if (service === 'gateway') return `http://127.0.0.1:${stack.gateway.port}/metrics`;
-  return new URL('/metrics', stack.services[service]!.url).toString();
+  // On the management port, as Prometheus scrapes it (the public port answers 404 there).
+  const management = service === 'gateway' ? stack.gateway.management : stack.services[service]!.management;
+  return `${management.url}/metrics`;
 }
 
 export async function scrape(stack: TestStack, service: Deployable): Promise<string> {

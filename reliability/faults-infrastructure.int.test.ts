@@ -107,7 +107,7 @@ describeWithServers(
         // Checkouts only write to the orders database: they keep working while the broker is down.
         expect(placedWhileDown).toBeGreaterThan(0);
         await until('the gateway to be ready again', async () => {
-          const ready = await fetch(stack.gateway.url.replace(/\/graphql$/, '/ready'));
+          const ready = await fetch(`${stack.gateway.managementUrl}/ready`);
           return ready.status === 200;
         });
         return { downMs: Date.now() - stoppedAt, placedWhileDown };

@@ -145,7 +145,7 @@ async function expectDegradedAnswers(stack: FaultStack): Promise<void> {
   );
   const customer = { authorization: `Bearer ${registered.body.data!.register.accessToken}` };
   await until('the gateway to report not ready', async () => {
-    const ready = await fetch(stack.gateway.url.replace(/\/graphql$/, '/ready'), { signal: AbortSignal.timeout(10_000) });
+    const ready = await fetch(`${stack.gateway.managementUrl}/ready`, { signal: AbortSignal.timeout(10_000) });
     return ready.status === 503;
   });
 

@@ -132,7 +132,8 @@ async function send(request: HostileRequest): Promise<Outcome> {
   return inspect(response.status, await response.text());
 }
 
-const healthOf = async (graphqlUrl: string) => (await fetch(graphqlUrl.replace(/\/graphql$/, '/health'))).status;
+/** `/health` is on each service's management port (the graph port answers 404 there). */
+const healthOf = async (management: { url: string }) => (await fetch(`${management.url}/health`)).status;
 
 it(`answers ${TOTAL} hostile requests with well-formed GraphQL, no internals, and stays up within a heap bound`, async () => {
   const requests = hostileGenerator(loadSupergraph(), SEED).generate(TOTAL);
@@ -169,9 +170,11 @@ it(`answers ${TOTAL} hostile requests with well-formed GraphQL, no internals, an
   const after = process.memoryUsage();
   const heapGrowth = after.heapUsed - before.heapUsed;
   const health = {
-    gateway: await healthOf(stack.gatewayUrl),
+    gateway: await healthOf(stack.gateway.management),
     ...Object.fromEntries(
-      await Promise.all(Object.entries(stack.services).map(async ([name, service]) => [name, await healthOf(service.url)])),
+      await Promise.all(
+        Object.entries(stack.services).map(async ([name, service]) => [name, await healthOf(service.management)]),
+      ),
     ),
   };
   const stillServes = await stack.query<{ products: { totalCount: number } }>('{ products(first: 1) { totalCount } }');

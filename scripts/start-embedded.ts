@@ -20,7 +20,9 @@ await runMain('embedded', undefined, async () => {
     `  commerce-graph is up (embedded mode) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     `  GraphQL:     ${gateway.url}`,
     `  Playground:  ${gateway.url.replace(/\/graphql$/, '/playground')}`,
-    ...stack.services.map((s) => `  ${s.name.padEnd(12)} ${s.url}`),
+    // /health, /ready and /metrics are on each service's management port, not on the graph's.
+    `  Metrics:     ${gateway.management.url}/metrics  (/health, /ready there too)`,
+    ...stack.services.map((s) => `  ${s.name.padEnd(12)} ${s.url}  management ${s.management.url}`),
     ...stack.notes.map((note) => `  ${note}`),
     '',
     `  Try: curl -s ${gateway.url} -H 'content-type: application/json' \\`,

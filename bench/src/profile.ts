@@ -77,7 +77,7 @@ export async function profileOurGateway(options: {
         `ours, ${options.cacheHit ? 'cache hit' : 'uncached'}, profiled`,
         { url: gateway.url, body: graphqlBody(STOREFRONT_PAGE, { first: options.pageSize }) },
         options.settings,
-        subgraphs.urls,
+        subgraphs.management,
         { server: [gateway.child.pid], subgraphs: subgraphs.children.map((child) => child.pid) },
       );
     } finally {

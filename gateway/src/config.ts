@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { env, parseConfig, z } from '@commerce/platform';
-import { DEFAULT_PORTS, REPO_ROOT, SERVICE_NAMES, type ServiceName } from '@commerce/runtime/services';
+import { ConfigError, env, parseConfig, z } from '@commerce/platform';
+import { DEFAULT_PORTS, managementPort, REPO_ROOT, SERVICE_NAMES, type ServiceName } from '@commerce/runtime/services';
 import type { JwtKeyConfig } from '@commerce/runtime/keys';
 
 const commaList = (fallback: string) =>
@@ -22,6 +22,8 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       LOG_LEVEL: env.logLevel(),
       HOST: z.string().default('0.0.0.0'),
       GATEWAY_PORT: env.port(DEFAULT_PORTS.gateway),
+      MANAGEMENT_HOST: env.managementHost(),
+      GATEWAY_MANAGEMENT_PORT: env.optionalPort(),
       DATA_DIR: z.string().default(path.join(REPO_ROOT, '.data')),
       CATALOG_URL: env.optionalUrl(),
       USERS_URL: env.optionalUrl(),
@@ -70,6 +72,13 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
     source,
   );
   const production = parsed.NODE_ENV === 'production';
+  const management = {
+    host: parsed.MANAGEMENT_HOST,
+    port: managementPort('gateway', parsed.GATEWAY_PORT, parsed.GATEWAY_MANAGEMENT_PORT),
+  };
+  if (management.port !== 0 && management.port === parsed.GATEWAY_PORT) {
+    throw new ConfigError([{ variable: 'GATEWAY_MANAGEMENT_PORT', problem: 'must differ from GATEWAY_PORT' }]);
+  }
   const subgraphUrls = Object.fromEntries(
     SERVICE_NAMES.map((name) => [
       name,
@@ -92,6 +101,8 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
     logLevel: parsed.LOG_LEVEL,
     host: parsed.HOST,
     port: parsed.GATEWAY_PORT,
+    /** `/health`, `/ready`, `/metrics`: a listener of their own, never the client-facing port. */
+    management,
     subgraphUrls,
     subgraphTimeoutMs: parsed.SUBGRAPH_TIMEOUT_MS,
     subgraphMaxSockets: parsed.SUBGRAPH_MAX_SOCKETS,

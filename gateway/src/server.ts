@@ -17,7 +17,10 @@ import {
   httpServerSpan,
   listen,
   rejectNulCharactersPlugin,
+  startManagementServer,
   type Logger,
+  type ManagementAddress,
+  type ManagementServer,
 } from '@commerce/platform';
 import {
   InProcessEventBus,
@@ -76,6 +79,8 @@ export interface GatewayDependencies {
 export interface RunningGateway {
   url: string;
   port: number;
+  /** The bound management listener (`/health`, `/ready`, `/metrics`); the public port answers 404 there. */
+  management: ManagementAddress;
   metrics: GatewayMetrics;
   cache: CacheStore;
   /** The cache hit path in front of Express (GATEWAY_CACHE_HIT_PATH); absent when it is off. */
@@ -144,12 +149,7 @@ export async function startGateway(
     logger,
   });
 
-  const app = createHttpApp({
-    logger,
-    metrics,
-    ready: async () => supergraphLoaded && (await subgraphsAnswer()),
-    trustProxy: config.http.trustProxy,
-  });
+  const app = createHttpApp({ logger, metrics, trustProxy: config.http.trustProxy });
   // Requests go to Express, or first to the cache hit path once it is set up (below).
   let handleRequest: http.RequestListener = app;
   const httpServer = http.createServer((req, res) => handleRequest(req, res));
@@ -274,12 +274,44 @@ export async function startGateway(
   app.use(gatewayHttpErrorHandler(logger, config.http.bodyLimitBytes, metrics));
   if (hitPath) handleRequest = hitPath.listener;
 
-  const port = await listen(httpServer, config.port, config.host);
+  // A port already taken ends the start here: release what runs, so a caller that handles the error (tests) is not left with it.
+  const release = async () => {
+    await purgeSubscription?.stop();
+    await stopPurgeLag?.();
+    await kafka?.close();
+    await apollo.stop();
+    subgraphClient.close();
+    redis?.disconnect();
+  };
+  let managementServer: ManagementServer;
+  let port: number;
+  try {
+    managementServer = await startManagementServer({
+      logger,
+      metrics,
+      ready: async () => supergraphLoaded && (await subgraphsAnswer()),
+      ...config.management,
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  try {
+    port = await listen(httpServer, config.port, config.host);
+  } catch (error) {
+    await managementServer.close();
+    await release();
+    throw error;
+  }
   const url = `http://localhost:${port}/graphql`;
-  logger.info({ port, subgraphs: subgraphNames, redis: !!redis, purging: !!purgeSubscription }, 'gateway listening');
+  logger.info(
+    { port, managementPort: managementServer.port, subgraphs: subgraphNames, redis: !!redis, purging: !!purgeSubscription },
+    'gateway listening',
+  );
   return {
     url,
     port,
+    management: { host: managementServer.host, port: managementServer.port, url: managementServer.url },
     metrics,
     cache: store,
     hitPath: hitPath && { stats: hitPath.stats, clear: hitPath.clear },
@@ -289,6 +321,7 @@ export async function startGateway(
       return () => purgeListeners.delete(listener);
     },
     async stop() {
+      managementServer.drain();
       await purgeSubscription?.stop();
       await stopPurgeLag?.();
       await kafka?.close();
@@ -296,6 +329,8 @@ export async function startGateway(
       subgraphClient.close();
       await store.close();
       redis?.disconnect();
+      // Last: probes and the final scrape still answer while requests drain.
+      await managementServer.close();
       logger.info('gateway stopped');
     },
   };

@@ -178,7 +178,7 @@ describeWithServers(['TEST_REDIS_URL'], 'gateway on Redis (full mode)', () => {
       expect(Date.now() - started).toBeLessThan(5000);
       expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
       expect(statuses[3]).toBe(429);
-      expect((await fetch(`${gateway.baseUrl}/health`)).status).toBe(200);
+      expect((await fetch(`${gateway.management.url}/health`)).status).toBe(200);
     });
 
     it('starts even when Redis is unreachable from the beginning', async () => {

@@ -455,19 +455,19 @@ describe('subgraph failures', () => {
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', serviceName: 'users' });
     expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack/);
 
-    const ready = await fetch(`${degraded.baseUrl}/ready`);
+    const ready = await fetch(`${degraded.management.url}/ready`);
     expect(ready.status).toBe(503);
   });
 });
 
 describe('HTTP hygiene', () => {
-  const base = () => stack.gatewayUrl.replace(/\/graphql$/, '');
+  const management = () => stack.gateway.management.url;
 
-  it('answers /health, /ready (supergraph loaded, subgraphs answering) and /metrics', async () => {
-    expect((await fetch(`${base()}/health`)).status).toBe(200);
-    await waitFor(async () => (await fetch(`${base()}/ready`)).status === 200);
+  it('answers /health, /ready (supergraph loaded, subgraphs answering) and /metrics on its management port', async () => {
+    expect((await fetch(`${management()}/health`)).status).toBe(200);
+    await waitFor(async () => (await fetch(`${management()}/ready`)).status === 200);
     await gql(stack.gatewayUrl, 'query MetricsProbe { products(first: 1) { totalCount } }');
-    const metrics = await (await fetch(`${base()}/metrics`)).text();
+    const metrics = await (await fetch(`${management()}/metrics`)).text();
     expect(metricValue(metrics, 'graphql_operations_total', { operation: 'MetricsProbe', type: 'query' })).toBeGreaterThan(0);
     expect(metricValue(metrics, 'graphql_operation_duration_seconds_count', { operation: 'MetricsProbe' })).toBeGreaterThan(0);
     expect(metricValue(metrics, 'graphql_errors_total', { code: 'UNAUTHENTICATED' })).toBeGreaterThan(0);

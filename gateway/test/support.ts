@@ -59,6 +59,7 @@ export async function startExtraGateway(
   const config = loadGatewayConfig({
     ...stack.env,
     GATEWAY_PORT: '0',
+    GATEWAY_MANAGEMENT_PORT: '0',
     GATEWAY_EVENTS_GROUP_ID: `gateway-test-${randomUUID()}`,
     ...env,
   });

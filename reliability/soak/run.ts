@@ -13,7 +13,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import * as prettier from 'prettier';
 import { bearer } from '@commerce/testkit/tokens';
 import { BENCH_DIR, REPO_ROOT, readyLine, spawnNode, type Child } from '../../bench/src/processes.ts';
-import { SUBGRAPHS, startOurGateway, startSubgraphs, type Gateway, type Subgraphs } from '../../bench/src/stack/stack.ts';
+import { SUBGRAPHS, startOurGateway, startSubgraphs, type OurGateway, type Subgraphs } from '../../bench/src/stack/stack.ts';
 import { MemorySampler, summarizeMemory, type WatchedProcess } from './memory.ts';
 import { evaluateChecks, renderMarkdown, type SoakReport } from './report.ts';
 import type { DriverResult, DriverSpec, TrafficRates } from './spec.ts';
@@ -76,7 +76,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakOutcome> {
   const kafkaPrefix = `soak-${runId}.`;
 
   let subgraphs: Subgraphs | undefined;
-  let gateway: Gateway | undefined;
+  let gateway: OurGateway | undefined;
   let driver: Child | undefined;
   let sampler: MemorySampler | undefined;
   const specFile = path.join(BENCH_DIR, 'results', 'work.tmp', `soak-${runId}.json`);
@@ -105,12 +105,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakOutcome> {
     options.signal?.throwIfAborted();
 
     const watched: WatchedProcess[] = [
-      { name: 'gateway', pid: gateway.child.pid, metricsUrl: gateway.url.replace(/\/graphql$/, '/metrics') },
+      { name: 'gateway', pid: gateway.child.pid, metricsUrl: `${gateway.managementUrl}/metrics` },
     ];
     if (full) {
       for (const name of SUBGRAPHS) {
         const child = subgraphs.children.find((candidate) => candidate.name === `soak-${name}`)!;
-        watched.push({ name, pid: child.pid, metricsUrl: subgraphs.urls[name].replace(/\/graphql$/, '/metrics') });
+        watched.push({ name, pid: child.pid, metricsUrl: `${subgraphs.management[name]}/metrics` });
       }
       const broker = kafkaBrokerPid();
       if (broker) watched.push({ name: 'kafka broker (JVM)', pid: broker });
@@ -118,7 +118,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakOutcome> {
       watched.push({
         name: 'subgraphs (catalog+users+orders+billing, one process)',
         pid: subgraphs.children[0]!.pid,
-        metricsUrl: subgraphs.urls.catalog.replace(/\/graphql$/, '/metrics'),
+        metricsUrl: `${subgraphs.management.catalog}/metrics`,
       });
     }
     sampler = new MemorySampler(watched);

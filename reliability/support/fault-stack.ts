@@ -10,7 +10,13 @@ import pg from 'pg';
 import { PrivateBroker } from '../../e2e/private-broker.ts';
 import { newShopper, setAvailable, stockedProducts, type Shopper } from '../../e2e/saga-support.ts';
 import { freePort, spawnNode, waitForHttp } from '../../bench/src/processes.ts';
-import { startOurGateway, startSubgraphs, type Gateway, type SubgraphName, type Subgraphs } from '../../bench/src/stack/stack.ts';
+import {
+  startOurGateway,
+  startSubgraphs,
+  type OurGateway,
+  type SubgraphName,
+  type Subgraphs,
+} from '../../bench/src/stack/stack.ts';
 import { reconcile, type ReconcileReport } from '../../scripts/reconcile-rules.ts';
 import { readSnapshot, type DatabaseUrls } from '../../scripts/reconcile-snapshot.ts';
 import { PrivatePostgres, PrivateRedis } from './private-servers.ts';
@@ -25,7 +31,7 @@ export interface FaultStack {
   redis: PrivateRedis;
   broker: PrivateBroker;
   subgraphs: Subgraphs;
-  gateway: Gateway;
+  gateway: OurGateway;
   databaseUrls: DatabaseUrls;
   query<Data = Record<string, unknown>>(
     text: string,
@@ -122,7 +128,7 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
           env: subgraphs.env,
         });
         subgraphs.children[index(name)] = child;
-        await waitForHttp(subgraphs.urls[name].replace(/\/graphql$/, '/ready'), child);
+        await waitForHttp(`${subgraphs.management[name]}/ready`, child);
       },
       stop: stopAll,
     };

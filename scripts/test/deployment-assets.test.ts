@@ -13,7 +13,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ConfigError, createServiceMetrics, tracingSettingsFromEnv } from '@commerce/platform';
 import { loadServiceConfig } from '@commerce/runtime/config';
-import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '@commerce/runtime/services';
+import { DEFAULT_MANAGEMENT_PORTS, DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '@commerce/runtime/services';
 import { loadGatewayConfig } from '../../gateway/src/config.ts';
 import {
   exposedSeries,
@@ -282,8 +282,12 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(selects(svc.spec.selector, template.metadata.labels)).toBe(true);
     expect(selects(pdb.spec.selector.matchLabels, template.metadata.labels)).toBe(true);
     expect(container!.image).toBe(`commerce-graph/${service}:latest`);
-    // The default port, so the service URLs of docs/configuration.md hold inside the cluster too.
-    expect(container!.ports).toEqual([{ name: 'http', containerPort: DEFAULT_PORTS[service] }]);
+    // The default ports, so the service URLs of docs/configuration.md hold inside the cluster too.
+    expect(container!.ports).toEqual([
+      { name: 'http', containerPort: DEFAULT_PORTS[service] },
+      { name: 'management', containerPort: DEFAULT_MANAGEMENT_PORTS[service] },
+    ]);
+    // Only the graph port is a Service port: an ingress (which routes to Services) cannot reach /metrics.
     expect(svc.spec.ports).toEqual([{ name: 'http', port: DEFAULT_PORTS[service], targetPort: 'http' }]);
     expect(hpa.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: service });
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2); // a disruption budget of one pod needs two
@@ -295,9 +299,10 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     const template = podTemplate(service);
     expect(template.spec.containers).toHaveLength(1);
     const container = template.spec.containers[0]!;
-    expect(container.readinessProbe?.httpGet).toEqual({ path: '/ready', port: 'http' });
-    expect(container.livenessProbe?.httpGet).toEqual({ path: '/health', port: 'http' });
-    expect(container.startupProbe?.httpGet).toEqual({ path: '/health', port: 'http' });
+    // On the management port: the client-facing one answers 404 there.
+    expect(container.readinessProbe?.httpGet).toEqual({ path: '/ready', port: 'management' });
+    expect(container.livenessProbe?.httpGet).toEqual({ path: '/health', port: 'management' });
+    expect(container.startupProbe?.httpGet).toEqual({ path: '/health', port: 'management' });
 
     const { requests = {}, limits = {} } = container.resources ?? {};
     for (const resource of ['cpu', 'memory']) {
@@ -344,6 +349,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     const config = (service === 'gateway' ? loadGatewayConfig(env) : loadServiceConfig(service, env)) as {
       production: boolean;
       port: number;
+      management: { host: string; port: number };
       kafkaBrokers: string[];
       redisUrl?: string;
       subgraphUrls: Record<ServiceName, string>;
@@ -352,6 +358,16 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     };
     expect(config.production).toBe(true);
     expect(config.port).toBe(DEFAULT_PORTS[service]);
+    // The management listener on the port the container declares, reachable by the kubelet and Prometheus.
+    expect(config.management).toEqual({ host: '0.0.0.0', port: DEFAULT_MANAGEMENT_PORTS[service] });
+    const annotations = (
+      find(manifests, 'Deployment', service) as { spec: { template: { metadata: { annotations: Record<string, string> } } } }
+    ).spec.template.metadata.annotations;
+    expect(annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(DEFAULT_MANAGEMENT_PORTS[service]),
+      'prometheus.io/path': '/metrics',
+    });
 
     const serviceAt = (url: string) => {
       const { hostname, port } = new URL(url.includes('://') ? url : `tcp://${url}`);
@@ -374,21 +390,59 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     }
   });
 
+  interface Peer {
+    podSelector?: { matchLabels: Record<string, string> };
+    namespaceSelector?: { matchLabels: Record<string, string> };
+  }
+  interface PolicyRule {
+    from?: Peer[];
+    ports?: { protocol?: string; port: string | number }[];
+  }
+  const policies = () =>
+    deployed()
+      .filter((manifest) => manifest.kind === 'NetworkPolicy')
+      .map(
+        (manifest) =>
+          manifest.object as unknown as { spec: { podSelector: { matchLabels: Record<string, string> }; ingress: PolicyRule[] } },
+      );
+  const labelsOf = (service: Deployable) => podTemplate(service).metadata.labels;
+  /** The ingress rules of every policy that selects the service's pods (policies add up). */
+  const rulesFor = (service: Deployable) =>
+    policies()
+      .filter((policy) => selects(policy.spec.podSelector.matchLabels, labelsOf(service)))
+      .flatMap((policy) => policy.spec.ingress);
+  const portsOf = (rule: PolicyRule) => (rule.ports ?? []).map((port) => port.port);
+  const MONITORING = { 'kubernetes.io/metadata.name': 'monitoring' };
+
   test('the network policy admits the gateway and Prometheus to the subgraphs, and leaves the gateway open', () => {
     const policy = find(deployed(), 'NetworkPolicy', 'subgraphs-from-the-graph-only') as {
-      spec: {
-        podSelector: { matchLabels: Record<string, string> };
-        ingress: { from: { podSelector?: { matchLabels: Record<string, string> } }[] }[];
-      };
+      spec: { podSelector: { matchLabels: Record<string, string> }; ingress: PolicyRule[] };
     };
-    const labelsOf = (service: Deployable) => podTemplate(service).metadata.labels;
     for (const service of SERVICE_NAMES) expect(selects(policy.spec.podSelector.matchLabels, labelsOf(service))).toBe(true);
     expect(selects(policy.spec.podSelector.matchLabels, labelsOf('gateway'))).toBe(false);
-    const admitted = policy.spec.ingress
-      .flatMap((rule) => rule.from)
+    const admittedToGraph = policy.spec.ingress
+      .filter((rule) => portsOf(rule).includes('http'))
+      .flatMap((rule) => rule.from ?? [])
       .flatMap((peer) => (peer.podSelector ? [peer.podSelector.matchLabels] : []));
-    expect(admitted.some((selector) => selects(selector, labelsOf('gateway')))).toBe(true);
-    expect(admitted.some((selector) => selects(selector, labelsOf('orders')))).toBe(true); // orders asks the catalog
+    expect(admittedToGraph.some((selector) => selects(selector, labelsOf('gateway')))).toBe(true);
+    expect(admittedToGraph.some((selector) => selects(selector, labelsOf('orders')))).toBe(true); // orders asks the catalog
+    // The gateway's graph port: some rule admits every source on it.
+    expect(rulesFor('gateway').some((rule) => rule.from === undefined && portsOf(rule).includes('http'))).toBe(true);
+  });
+
+  test.each(DEPLOYABLES)('%s: only Prometheus (the monitoring namespace) is admitted to the management port', (service) => {
+    const rules = rulesFor(service);
+    expect(rules.length).toBeGreaterThan(0); // selected by some policy, so what no rule admits is refused
+    for (const rule of rules) {
+      // A rule without ports admits every port; one without `from`, every source.
+      const coversManagement = rule.ports === undefined || portsOf(rule).includes('management');
+      if (!coversManagement) continue;
+      expect(rule.from).toEqual([{ namespaceSelector: { matchLabels: MONITORING } }]);
+      expect(portsOf(rule)).toEqual(['management']);
+    }
+    expect(rules.some((rule) => portsOf(rule).includes('management'))).toBe(true);
+    // Nothing names the management port by number instead of by name, and no rule admits it to the graph's peers.
+    expect(rules.flatMap(portsOf).every((port) => port === 'http' || port === 'management')).toBe(true);
   });
 });
 
@@ -398,7 +452,10 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
 describe('docker-compose.yml', () => {
   const compose = () =>
     readYaml('docker-compose.yml') as {
-      services: Record<string, { build?: { args?: { SERVICE?: string } }; environment?: Record<string, unknown> }>;
+      services: Record<
+        string,
+        { build?: { args?: { SERVICE?: string } }; environment?: Record<string, unknown>; ports?: string[] }
+      >;
     };
 
   test('validates against the Compose Specification schema', () => {
@@ -434,9 +491,16 @@ describe('docker-compose.yml', () => {
     );
     const loaders = await loadersOf(service);
     for (const loader of loaders) expect(() => loader(env)).not.toThrow();
-    // PORT_FOR_HEALTH is the Dockerfile HEALTHCHECK's, not the service's.
-    expect(readText('Dockerfile')).toContain('process.env.PORT_FOR_HEALTH');
-    expect(Number(env.PORT_FOR_HEALTH)).toBe(DEFAULT_PORTS[service]);
+    // PORT_FOR_HEALTH is the Dockerfile HEALTHCHECK's, not the service's: the management port, where /health is.
+    const healthcheck = readText('Dockerfile').match(/^HEALTHCHECK .*$/m)?.[0] ?? '';
+    expect(healthcheck).toContain(`(process.env.PORT_FOR_HEALTH||${DEFAULT_MANAGEMENT_PORTS.gateway})+'/health'`);
+    expect(Number(env.PORT_FOR_HEALTH)).toBe(DEFAULT_MANAGEMENT_PORTS[service]);
+    const config = (service === 'gateway' ? loadGatewayConfig(env) : loadServiceConfig(service, env)) as {
+      management: { port: number };
+    };
+    expect(config.management.port).toBe(DEFAULT_MANAGEMENT_PORTS[service]);
+    // Published ports are the graph's only.
+    expect(definition!.ports ?? []).not.toContainEqual(expect.stringContaining(String(DEFAULT_MANAGEMENT_PORTS[service])));
     const unread = Object.keys(env).filter((variable) => variable !== 'PORT_FOR_HEALTH' && !isRead(variable, env, loaders));
     expect(unread).toEqual([]);
   });
@@ -539,6 +603,32 @@ describe('metrics registered in the code', () => {
     expect(names).toEqual(
       expect.arrayContaining(['http_request_duration_seconds', 'outbox_published_total', 'events_dead_lettered_total']),
     );
+  });
+});
+
+describe('Prometheus scrape configuration (ops/prometheus/prometheus.yml)', () => {
+  test('scrapes the annotated pods on their management port, where /metrics is', () => {
+    const config = readYaml('ops/prometheus/prometheus.yml') as {
+      scrape_configs: {
+        job_name: string;
+        metrics_path?: string;
+        relabel_configs: { source_labels?: string[]; action?: string; regex?: string; target_label?: string }[];
+      }[];
+    };
+    expect(config.scrape_configs).toHaveLength(1);
+    const [job] = config.scrape_configs;
+    const keeps = job!.relabel_configs.filter((rule) => (rule.action ?? 'replace') === 'keep');
+    expect(keeps).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], regex: 'true' }),
+        // One target per pod, on the port the manifests name `management` (and serve /metrics on).
+        expect.objectContaining({ source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: 'management' }),
+      ]),
+    );
+    for (const service of DEPLOYABLES) {
+      const ports = podTemplate(service).spec.containers[0]!.ports ?? [];
+      expect(ports.find((port) => port.name === 'management')?.containerPort).toBe(DEFAULT_MANAGEMENT_PORTS[service]);
+    }
   });
 });
 

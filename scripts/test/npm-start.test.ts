@@ -16,6 +16,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 test('npm start serves the demo shop through the gateway and stops cleanly on SIGTERM', async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'npm-start-'));
+  // Port 0 gives each service a free management port too.
   const ports = Object.fromEntries(['GATEWAY', 'CATALOG', 'USERS', 'ORDERS', 'BILLING'].map((name) => [`${name}_PORT`, '0']));
   const child = spawn(process.execPath, ['scripts/run.mjs', 'start'], {
     cwd: ROOT,
@@ -51,6 +52,14 @@ test('npm start serves the demo shop through the gateway and stops cleanly on SI
     expect(body.data.products.nodes).toHaveLength(3);
     const playground = await fetch(graphqlUrl.replace(/\/graphql$/, '/playground'));
     expect(playground.status).toBe(200);
+    // The banner names the gateway's management port: metrics there, 404 on the graph's port.
+    const metricsUrl = /Metrics:\s+(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(output)?.[1];
+    expect(metricsUrl).toBeDefined();
+    expect(new URL(metricsUrl!).port).not.toBe(new URL(graphqlUrl).port);
+    const metrics = await fetch(metricsUrl!);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('graphql_operations_total');
+    expect((await fetch(graphqlUrl.replace(/\/graphql$/, '/metrics'))).status).toBe(404);
   } finally {
     child.kill('SIGTERM');
     const code = await exited;

@@ -34,6 +34,7 @@ export async function runLoad(
   label: string,
   target: { url: string; body: string; headers?: Record<string, string> },
   settings: LoadSettings,
+  /** The subgraphs' management base URLs (`Subgraphs.management`): their /metrics count the requests each served. */
   subgraphs?: SubgraphUrls,
   /** Processes whose CPU time to measure: a name for each group of PIDs (e.g. the gateway, the subgraphs). */
   processes: Record<string, number[]> = {},
@@ -131,11 +132,14 @@ export function postgresCpuMillis(): number {
   return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
-/** GraphQL requests each subgraph has served so far (`http_request_duration_seconds_count` for /graphql). */
-export async function subgraphRequestCounts(subgraphs: SubgraphUrls): Promise<Record<SubgraphName, number>> {
+/**
+ * GraphQL requests each subgraph has served so far (`http_request_duration_seconds_count` for /graphql),
+ * from the /metrics of its management base URL (`Subgraphs.management`).
+ */
+export async function subgraphRequestCounts(management: SubgraphUrls): Promise<Record<SubgraphName, number>> {
   const entries = await Promise.all(
     SUBGRAPHS.map(async (name) => {
-      const response = await fetch(subgraphs[name].replace(/\/graphql$/, '/metrics'));
+      const response = await fetch(`${management[name]}/metrics`);
       const text = await response.text();
       let count = 0;
       for (const line of text.split('\n')) {

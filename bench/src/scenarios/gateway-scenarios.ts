@@ -123,7 +123,7 @@ export async function runGatewayScenarios(
               `${side.name} round ${round}`,
               { url: side.url, body: storefront },
               settings,
-              subgraphs.urls,
+              subgraphs.management,
               cpu(side),
             ),
           );
@@ -146,9 +146,9 @@ export async function runGatewayScenarios(
       started.push(cached);
       // First request fills the cache; the second must be served from it (no subgraph request).
       await expectSuccess(cached, storefront);
-      const before = await subgraphRequestCounts(subgraphs.urls);
+      const before = await subgraphRequestCounts(subgraphs.management);
       const hitBody = await expectSuccess(cached, storefront);
-      const after = await subgraphRequestCounts(subgraphs.urls);
+      const after = await subgraphRequestCounts(subgraphs.management);
       if (after.catalog !== before.catalog) throw new Error('the second storefront request was not a cache hit at our gateway');
       // Register the persisted query (APQ) once; afterwards the hash alone is enough.
       await expectSuccess(cached, registerPersistedQueryBody(STOREFRONT_PAGE, { first: pageSize }));
@@ -181,7 +181,7 @@ export async function runGatewayScenarios(
               `${label} round ${round}`,
               target,
               settings,
-              server === cached ? subgraphs.urls : undefined,
+              server === cached ? subgraphs.management : undefined,
               cpu(server),
             ),
           );
@@ -210,9 +210,9 @@ export async function runGatewayScenarios(
       const body = graphqlBody(MOBILE_MINIMAL, { first: pageSize });
       await expectSuccess(ours, body);
       const sequential = 50;
-      const before = await subgraphRequestCounts(subgraphs.urls);
+      const before = await subgraphRequestCounts(subgraphs.management);
       for (let i = 0; i < sequential; i++) await expectSuccess(ours, body);
-      const after = await subgraphRequestCounts(subgraphs.urls);
+      const after = await subgraphRequestCounts(subgraphs.management);
       results.mobileSequential = {
         requests: sequential,
         subgraphRequests: Object.fromEntries(SUBGRAPHS.map((name) => [name, after[name] - before[name]])) as Record<
@@ -223,7 +223,7 @@ export async function runGatewayScenarios(
       console.log(
         `  ${sequential} requests one at a time → subgraph requests: ${SUBGRAPHS.map((name) => `${name} ${results.mobileSequential!.subgraphRequests[name]}`).join(', ')}`,
       );
-      results.mobile = await runLoad('ours mobile minimal', { url: ours.url, body }, settings, subgraphs.urls, cpu(ours));
+      results.mobile = await runLoad('ours mobile minimal', { url: ours.url, body }, settings, subgraphs.management, cpu(ours));
       await ours.stop();
     }
   } finally {

@@ -23,6 +23,8 @@ export const jwtEnv = testJwtEnv();
 
 export interface Subgraphs {
   urls: SubgraphUrls;
+  /** Each subgraph's management base URL (`/health`, `/ready`, `/metrics`; the graph port answers 404 there). */
+  management: SubgraphUrls;
   mode: 'embedded (PGlite, one process)' | 'PostgreSQL (one process per subgraph)';
   children: Child[];
   /** Extra environment the saga benchmark shares (e.g. KAFKA_BROKERS). */
@@ -56,6 +58,12 @@ export async function startSubgraphs(options: SubgraphOptions = {}): Promise<Sub
     number
   >;
   const urls = Object.fromEntries(SUBGRAPHS.map((name) => [name, `http://127.0.0.1:${ports[name]}/graphql`])) as SubgraphUrls;
+  const managementPorts = Object.fromEntries(
+    await Promise.all(SUBGRAPHS.map(async (name) => [name, await freePort()] as const)),
+  ) as Record<SubgraphName, number>;
+  const management = Object.fromEntries(
+    SUBGRAPHS.map((name) => [name, `http://127.0.0.1:${managementPorts[name]}`]),
+  ) as SubgraphUrls;
   const env: Record<string, string> = {
     ...baseEnv(),
     ...(options.kafkaBrokers ? { KAFKA_BROKERS: options.kafkaBrokers } : {}),
@@ -63,6 +71,7 @@ export async function startSubgraphs(options: SubgraphOptions = {}): Promise<Sub
   };
   for (const name of SUBGRAPHS) {
     env[`${name.toUpperCase()}_PORT`] = String(ports[name]);
+    env[`${name.toUpperCase()}_MANAGEMENT_PORT`] = String(managementPorts[name]);
     env[`${name.toUpperCase()}_URL`] = urls[name];
   }
   const label = options.label ?? 'subgraphs';
@@ -82,7 +91,7 @@ export async function startSubgraphs(options: SubgraphOptions = {}): Promise<Sub
       await child.stop();
       throw error;
     }
-    return { urls, mode: 'embedded (PGlite, one process)', children: [child], env, stop: () => child.stop() };
+    return { urls, management, mode: 'embedded (PGlite, one process)', children: [child], env, stop: () => child.stop() };
   }
 
   const databases = await createDatabases(options.databaseUrl, label);
@@ -104,13 +113,13 @@ export async function startSubgraphs(options: SubgraphOptions = {}): Promise<Sub
         nodeFlags: options.nodeFlags,
       });
       children.push(child);
-      await waitForHttp(urls[name].replace(/\/graphql$/, '/ready'), child);
+      await waitForHttp(`${management[name]}/ready`, child);
     }
   } catch (error) {
     await stop();
     throw error;
   }
-  return { urls, mode: 'PostgreSQL (one process per subgraph)', children, env, stop };
+  return { urls, management, mode: 'PostgreSQL (one process per subgraph)', children, env, stop };
 }
 
 /** A fresh database per service on the server of `adminUrl`; `drop()` removes them. */
@@ -150,6 +159,11 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+export interface OurGateway extends Gateway {
+  /** Its management base URL (`/health`, `/ready`, `/metrics`; the graph port answers 404 there). */
+  managementUrl: string;
+}
+
 export interface OurGatewayOptions {
   name: string;
   subgraphs: SubgraphUrls;
@@ -159,8 +173,9 @@ export interface OurGatewayOptions {
 }
 
 /** Our gateway (`gateway/src/main.ts`) as its own process, configured as in production. */
-export async function startOurGateway(options: OurGatewayOptions): Promise<Gateway> {
+export async function startOurGateway(options: OurGatewayOptions): Promise<OurGateway> {
   const port = await freePort();
+  const managementPort = await freePort();
   const child = spawnNode(options.name, {
     args: ['gateway/src/main.ts'],
     nodeFlags: options.nodeFlags,
@@ -170,6 +185,7 @@ export async function startOurGateway(options: OurGatewayOptions): Promise<Gatew
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',
       GATEWAY_PORT: String(port),
+      GATEWAY_MANAGEMENT_PORT: String(managementPort),
       ...Object.fromEntries(SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, options.subgraphs[name]])),
       GATEWAY_RESPONSE_CACHE: String(options.responseCache),
       // One load generator on one address: the per-client limit would otherwise refuse most of the load.
@@ -183,8 +199,9 @@ export async function startOurGateway(options: OurGatewayOptions): Promise<Gatew
     },
   });
   const url = `http://127.0.0.1:${port}/graphql`;
-  await waitForHttp(url.replace(/\/graphql$/, '/ready'), child);
-  return { name: options.name, url, child, stop: () => child.stop() };
+  const managementUrl = `http://127.0.0.1:${managementPort}`;
+  await waitForHttp(`${managementUrl}/ready`, child);
+  return { name: options.name, url, managementUrl, child, stop: () => child.stop() };
 }
 
 /**

@@ -28,6 +28,9 @@ export function parseConfig<Shape extends z.ZodRawShape>(
 /** Shared field types so every service reads its variables the same way. */
 export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  optionalPort: () => z.coerce.number().int().min(0).max(65535).optional(),
+  /** Where `/health`, `/ready` and `/metrics` listen: loopback unless a deployment opens it (k8s: 0.0.0.0). */
+  managementHost: () => z.string().trim().min(1).default('127.0.0.1'),
   url: () => z.string().url(),
   optionalUrl: () => z.string().url().optional(),
   bool: (fallback: boolean) =>

@@ -1,4 +1,4 @@
-import type http from 'node:http';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import type { Logger } from './logger.ts';
@@ -14,17 +14,17 @@ declare module 'express-serve-static-core' {
 export interface HttpAppOptions {
   logger: Logger;
   metrics: ServiceMetrics;
-  /** Readiness: dependencies answer (database, supergraph loaded). */
-  ready?: () => Promise<boolean>;
   /** Proxies whose X-Forwarded-For is believed for `req.ip` (`env.trustProxy`: hops, or e.g. "loopback, 10.0.0.0/8"). Default: loopback. */
   trustProxy?: string | number;
 }
 
 /**
- * The HTTP shell every service shares: request/trace ids, access log, latency metrics,
- * `/health` (process alive), `/ready` (dependencies answer) and `/metrics` (Prometheus).
+ * The client-facing HTTP shell every service shares: request/trace ids, access log, latency metrics.
+ * It serves no `/health`, `/ready` or `/metrics`: those are on the management port
+ * (`startManagementServer`), which the ingress does not route to, so clients cannot read operation
+ * names, error counts or rate-limit counters.
  */
-export function createHttpApp({ logger, metrics, ready, trustProxy }: HttpAppOptions): Express {
+export function createHttpApp({ logger, metrics, trustProxy }: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxy ?? 'loopback');
@@ -40,30 +40,69 @@ export function createHttpApp({ logger, metrics, ready, trustProxy }: HttpAppOpt
         { method: req.method, route: String(route || req.path), status: String(res.statusCode) },
         seconds,
       );
-      if (req.path !== '/health' && req.path !== '/metrics' && req.path !== '/ready') {
-        logger.debug(
-          {
-            requestId: req.context.requestId,
-            traceId: req.context.traceId,
-            method: req.method,
-            path: req.path,
-            status: res.statusCode,
-            ms: Math.round(seconds * 1000),
-          },
-          'request finished',
-        );
-      }
+      logger.debug(
+        {
+          requestId: req.context.requestId,
+          traceId: req.context.traceId,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1000),
+        },
+        'request finished',
+      );
     });
     runWithRequestContext(req.context, next);
   });
+  return app;
+}
 
+export interface ManagementServerOptions {
+  logger: Logger;
+  metrics: Pick<ServiceMetrics, 'registry'>;
+  /** Readiness: dependencies answer (database, supergraph loaded). */
+  ready?: () => Promise<boolean>;
+  /** 0 picks a free port (tests); the bound one is in `ManagementServer.port`. */
+  port: number;
+  host: string;
+}
+
+/** Where a service's management listener really is (port 0 resolved). */
+export interface ManagementAddress {
+  host: string;
+  port: number;
+  /** Base URL to reach it from this machine, e.g. `http://127.0.0.1:9401` (append `/metrics`). */
+  url: string;
+}
+
+export interface ManagementServer extends ManagementAddress {
+  /** From now on `/ready` answers 503 (the service is shutting down); `/health` and `/metrics` still answer. */
+  drain(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The management listener every service has next to its client-facing one: `/health` (process alive),
+ * `/ready` (dependencies answer) and `/metrics` (Prometheus). Only probes and Prometheus reach it
+ * (its own port, `MANAGEMENT_HOST`, no ingress route); its requests are not counted as client traffic.
+ */
+export async function startManagementServer({
+  logger,
+  metrics,
+  ready,
+  port,
+  host,
+}: ManagementServerOptions): Promise<ManagementServer> {
+  let draining = false;
+  const app = express();
+  app.disable('x-powered-by');
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/ready', async (_req, res) => {
     let isReady = false;
     try {
-      isReady = ready ? await ready() : true;
+      isReady = !draining && (ready ? await ready() : true);
     } catch (error) {
       logger.warn({ err: errorSummary(error) }, 'readiness check failed');
     }
@@ -73,8 +112,29 @@ export function createHttpApp({ logger, metrics, ready, trustProxy }: HttpAppOpt
     res.setHeader('content-type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
-  return app;
+  const server = http.createServer(app);
+  const bound = await listen(server, port, host);
+  const address = managementAddress(host, bound);
+  logger.info({ managementPort: bound, managementHost: host }, 'management listening');
+  return {
+    ...address,
+    drain() {
+      draining = true;
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Prometheus keeps its scrape connection open; it must not hold the shutdown up.
+        server.closeAllConnections();
+      });
+    },
+  };
 }
+
+const managementAddress = (host: string, port: number): ManagementAddress => {
+  const reachable = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+  return { host, port, url: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}` };
+};
 
 /**
  * Last handler of every app: body-parser and other HTTP-level failures answer as a GraphQL-shaped

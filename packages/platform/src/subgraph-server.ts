@@ -7,7 +7,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
 import type { Logger } from './logger.ts';
 import { rejectNulCharactersPlugin } from './nul-characters.ts';
-import { createHttpApp, errorSummary, httpErrorHandler, listen } from './http.ts';
+import { createHttpApp, errorSummary, httpErrorHandler, listen, startManagementServer, type ManagementAddress } from './http.ts';
 import { createErrorFormatter, DomainError, errorCodeOf } from './errors.ts';
 import { GraphQLError } from 'graphql';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
@@ -27,6 +27,8 @@ export interface SubgraphServerOptions<Context extends SubgraphContextBase> {
   name: string;
   port: number;
   host?: string;
+  /** `/health`, `/ready` and `/metrics` listen here, never on `port`. Default: a free loopback port (tests). */
+  management?: { port: number; host: string };
   schema: GraphQLSchema;
   logger: Logger;
   authenticate: Authenticator;
@@ -48,17 +50,19 @@ export interface RunningServer {
   name: string;
   url: string;
   port: number;
+  /** The bound management listener (`/health`, `/ready`, `/metrics`). */
+  management: ManagementAddress;
   metrics: ServiceMetrics;
   stop(): Promise<void>;
 }
 
-/** Apollo Server 5 + Express 5 for a federated subgraph, with health, readiness, metrics and draining shutdown. */
+/** Apollo Server 5 + Express 5 for a federated subgraph, with health, readiness and metrics on a management port, and draining shutdown. */
 export async function startSubgraphServer<Context extends SubgraphContextBase>(
   options: SubgraphServerOptions<Context>,
 ): Promise<RunningServer> {
   const { logger, name } = options;
   const metrics = options.metrics ?? createServiceMetrics(name);
-  const app = createHttpApp({ logger, metrics, ready: options.ready, trustProxy: options.trustProxy });
+  const app = createHttpApp({ logger, metrics, trustProxy: options.trustProxy });
   const httpServer = http.createServer(app);
   httpServer.keepAliveTimeout = 65_000;
 
@@ -106,16 +110,33 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
 
   app.use(httpErrorHandler(logger));
 
-  const port = await listen(httpServer, options.port, options.host ?? '0.0.0.0');
+  const management = await startManagementServer({
+    logger,
+    metrics,
+    ready: options.ready,
+    ...(options.management ?? { port: 0, host: '127.0.0.1' }),
+  });
+  let port: number;
+  try {
+    port = await listen(httpServer, options.port, options.host ?? '0.0.0.0');
+  } catch (error) {
+    await management.close();
+    await apollo.stop();
+    throw error;
+  }
   const url = `http://127.0.0.1:${port}/graphql`;
-  logger.info({ port }, `${name} subgraph listening`);
+  logger.info({ port, managementPort: management.port }, `${name} subgraph listening`);
   return {
     name,
     url,
     port,
+    management: { host: management.host, port: management.port, url: management.url },
     metrics,
     async stop() {
+      management.drain();
       await apollo.stop();
+      // Last: probes and the final scrape still answer while requests drain.
+      await management.close();
       logger.info(`${name} subgraph stopped`);
     },
   };

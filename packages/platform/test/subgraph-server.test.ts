@@ -17,6 +17,7 @@ const SDL = `
 describe('subgraph server bootstrap', () => {
   let server: RunningServer;
   let base: string;
+  let management: string;
   let isReady = true;
   const authenticate: Authenticator = async (header) => {
     if (!header) return null;
@@ -52,20 +53,31 @@ describe('subgraph server bootstrap', () => {
       authenticate,
       context: (context) => context,
       ready: async () => isReady,
+      management: { port: 0, host: '127.0.0.1' },
     });
     base = `http://127.0.0.1:${server.port}`;
+    management = server.management.url;
   });
   afterAll(() => server.stop());
 
-  it('serves health, readiness and metrics', async () => {
-    await request(base).get('/health').expect(200, { status: 'ok' });
-    await request(base).get('/ready').expect(200);
+  it('serves health, readiness and metrics on its management port', async () => {
+    expect(server.management.port).not.toBe(server.port);
+    await request(management).get('/health').expect(200, { status: 'ok' });
+    await request(management).get('/ready').expect(200);
     isReady = false;
-    await request(base).get('/ready').expect(503);
+    await request(management).get('/ready').expect(503);
     isReady = true;
     await request(base).post('/graphql').send({ query: '{ hello }' }).expect(200);
-    const metrics = await request(base).get('/metrics').expect(200);
+    const metrics = await request(management).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/http_request_duration_seconds_bucket\{.*service="test"/);
+  });
+
+  it('answers 404 for health, readiness and metrics on the client-facing port, and no graph on the management one', async () => {
+    for (const path of ['/health', '/ready', '/metrics']) {
+      const response = await request(base).get(path).expect(404);
+      expect(response.text).not.toMatch(/# HELP|"status"/);
+    }
+    await request(management).post('/graphql').send({ query: '{ hello }' }).expect(404);
   });
 
   it('returns a request id header and hides internal errors', async () => {
@@ -81,7 +93,7 @@ describe('subgraph server bootstrap', () => {
   it('counts GraphQL errors by their real code: domain errors are not server errors', async () => {
     await request(base).post('/graphql').send({ query: '{ refused }' }).expect(200);
     await request(base).post('/graphql').send({ query: '{ broken }' }).expect(200);
-    const metrics = (await request(base).get('/metrics')).text;
+    const metrics = (await request(management).get('/metrics')).text;
     expect(metrics).toMatch(/^graphql_errors_total\{code="BAD_USER_INPUT",service="test"\} 1$/m);
     expect(metrics).toMatch(/^graphql_errors_total\{code="INTERNAL_SERVER_ERROR",service="test"\} [1-9]\d*$/m);
   });
@@ -104,12 +116,12 @@ describe('subgraph server bootstrap', () => {
       .send({ query: `{ hello }`, padding: 'x'.repeat(2_000_000) });
     expect(huge.status).toBe(413);
     expect(huge.body.errors[0].extensions.code).toBe('BAD_REQUEST');
-    await request(base).get('/health').expect(200);
+    await request(management).get('/health').expect(200);
   });
 });
 
 describe('graceful shutdown', () => {
-  it('lets an in-flight request finish before stopping', async () => {
+  it('lets an in-flight request finish before stopping, unready meanwhile, then closes the management port', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sdl-'));
     writeFileSync(path.join(dir, 'schema.graphql'), SDL);
     const schema = loadSubgraphSchema(pathToFileURL(path.join(dir, 'schema.graphql')), {
@@ -128,8 +140,12 @@ describe('graceful shutdown', () => {
     const response = inFlight.then((r) => r);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const stopped = server.stop();
+    // While requests drain, probes still get answers: alive, but no longer ready for new traffic.
+    expect((await fetch(`${server.management.url}/ready`)).status).toBe(503);
+    expect((await fetch(`${server.management.url}/health`)).status).toBe(200);
     expect((await response).body).toEqual({ data: { slow: 'done' } });
     await stopped;
-    await expect(fetch(`http://127.0.0.1:${server.port}/health`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${server.port}/graphql`)).rejects.toThrow();
+    await expect(fetch(`${server.management.url}/health`)).rejects.toThrow();
   });
 });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ConfigError, env, parseConfig, z } from '@commerce/platform';
-import { DEFAULT_PORTS, REPO_ROOT, SERVICE_NAMES, type ServiceName } from './services.ts';
+import { DEFAULT_PORTS, managementPort, REPO_ROOT, SERVICE_NAMES, type ServiceName } from './services.ts';
 
 /**
  * The service's database: `<SERVICE>_DATABASE_URL`, else `DATABASE_URL`, else embedded PGlite under DATA_DIR.
@@ -31,6 +31,7 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
       NODE_ENV: env.nodeEnv(),
       LOG_LEVEL: env.logLevel(),
       HOST: z.string().default('0.0.0.0'),
+      MANAGEMENT_HOST: env.managementHost(),
       DATA_DIR: z.string().default(path.join(REPO_ROOT, '.data')),
       DATABASE_URL: z.string().optional(),
       KAFKA_BROKERS: z.string().optional(),
@@ -55,15 +56,31 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
     },
     source,
   );
-  const own = parseConfig({ [`${prefix}_PORT`]: env.port(DEFAULT_PORTS[service]) }, source) as Record<string, unknown>;
+  const own = parseConfig(
+    {
+      [`${prefix}_PORT`]: env.port(DEFAULT_PORTS[service]),
+      [`${prefix}_MANAGEMENT_PORT`]: env.optionalPort(),
+    },
+    source,
+  ) as Record<string, unknown>;
   const databaseUrl = serviceDatabaseUrl(service, source);
+  const port = own[`${prefix}_PORT`] as number;
+  const management = {
+    host: shared.MANAGEMENT_HOST,
+    port: managementPort(service, port, own[`${prefix}_MANAGEMENT_PORT`] as number | undefined),
+  };
+  if (management.port !== 0 && management.port === port) {
+    throw new ConfigError([{ variable: `${prefix}_MANAGEMENT_PORT`, problem: `must differ from ${prefix}_PORT` }]);
+  }
   return {
     service,
     production: shared.NODE_ENV === 'production',
     nodeEnv: shared.NODE_ENV,
     logLevel: shared.LOG_LEVEL,
     host: shared.HOST,
-    port: own[`${prefix}_PORT`] as number,
+    port,
+    /** `/health`, `/ready`, `/metrics`: a listener of their own, never the client-facing port. */
+    management,
     databaseUrl,
     dataDir: shared.DATA_DIR,
     kafkaBrokers:

@@ -29,6 +29,7 @@ export function startServiceServer<Context extends SubgraphContextBase>(
     name: runtime.name,
     port: runtime.config.port,
     host: runtime.config.host,
+    management: runtime.config.management,
     logger: runtime.logger,
     metrics: runtime.metrics,
     production: runtime.config.production,

@@ -27,18 +27,24 @@ export interface TestStackOptions {
   seed?: boolean;
 }
 
-/** The whole graph on random loopback ports: every subgraph plus the gateway, as in embedded mode. */
+/**
+ * The whole graph on random loopback ports: every subgraph plus the gateway, as in embedded mode. Each
+ * service's `/health`, `/ready` and `/metrics` are on its own management port: `gateway.management.url`,
+ * `services[name].management.url`.
+ */
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const databases: TestDatabase[] = [];
   const env: Record<string, string> = {
     LOG_LEVEL: 'silent',
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
+    MANAGEMENT_HOST: '127.0.0.1',
     ...testJwtEnv(),
     ...options.env,
   };
   for (const name of availableSubgraphs()) {
     env[`${name.toUpperCase()}_PORT`] = '0';
+    env[`${name.toUpperCase()}_MANAGEMENT_PORT`] = '0';
     if (options.database === 'postgres') {
       const database = await createTestDatabase(name);
       databases.push(database);
@@ -51,7 +57,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const embedded = await startEmbeddedSubgraphs({ env: { ...process.env, ...env }, seed: options.seed ?? false, logger: silent });
   const services = Object.fromEntries(embedded.services.map((service) => [service.name, service]));
   for (const [name, service] of Object.entries(services)) env[`${name.toUpperCase()}_URL`] = service.url;
-  const gatewayConfig = loadGatewayConfig({ ...env, GATEWAY_PORT: '0' });
+  const gatewayConfig = loadGatewayConfig({ ...env, GATEWAY_PORT: '0', GATEWAY_MANAGEMENT_PORT: '0' });
   const gateway = await startGateway(gatewayConfig, silent('gateway'), { bus: embedded.bus });
   const gatewayUrl = `http://127.0.0.1:${gateway.port}/graphql`;
   return {

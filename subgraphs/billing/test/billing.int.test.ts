@@ -174,7 +174,7 @@ describeWithServers(['TEST_DATABASE_URL'], 'billing on PostgreSQL', () => {
       expect(billing.logs.text()).toContain('payment provider circuit half-open');
       expect(billing.logs.text()).toContain('payment provider circuit closed');
 
-      const metrics = await (await fetch(billing.service.url.replace('/graphql', '/metrics'))).text();
+      const metrics = await (await fetch(`${billing.service.management.url}/metrics`)).text();
       expect(metrics).toContain('billing_provider_circuit_state{provider="fake",service="billing"} 0');
       expect(metrics).toContain('# TYPE billing_provider_retries_total counter');
       expect(metrics).toMatch(/billing_provider_request_duration_seconds_count\{[^}]*operation="charge",outcome="timeout"\} 3\n/);
