@@ -216,6 +216,20 @@ it('answers a document whose operation cannot be chosen with 400, not 500', asyn
   }
 });
 
+it('answers variables or extensions nested 10,000 deep with 400 BAD_USER_INPUT, not a 500 stack overflow', async () => {
+  const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
+  const query = JSON.stringify('{ products(first: 1) { totalCount } }');
+  const outcomes = [];
+  for (const body of [`{"query":${query},"variables":${deep}}`, `{"query":${query},"extensions":${deep}}`]) {
+    const response = await fetch(stack.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    outcomes.push(inspect(response.status, await response.text()));
+  }
+  expect(outcomes).toEqual([
+    { status: 400, codes: ['BAD_USER_INPUT'] },
+    { status: 400, codes: ['BAD_USER_INPUT'] },
+  ]);
+});
+
 async function fieldErrors(query: string, variables: Record<string, unknown>, token: string) {
   const response = await stack.query(query, variables, { authorization: token });
   return inspect(response.status, JSON.stringify(response.body)).violation;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, env, parseConfig, z } from '@commerce/platform';
+import { ConfigError, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, env, parseConfig, z } from '@commerce/platform';
 import { DEFAULT_PORTS, managementPort, REPO_ROOT, SERVICE_NAMES, type ServiceName } from '@commerce/runtime/services';
 import type { JwtKeyConfig } from '@commerce/runtime/keys';
 
@@ -44,6 +44,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       JWT_KEY_ID: z.string().optional(),
       JWT_PUBLIC_KEYS: z.string().optional(),
       JWT_JWKS_URL: env.optionalUrl(),
+      JWT_MAX_LIFETIME_SECONDS: env.positiveInt(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
       GATEWAY_TRUST_PROXY: env.trustProxy('loopback'),
       GATEWAY_CORS_ORIGINS: commaList(''),
       GATEWAY_BODY_LIMIT_BYTES: env.positiveInt(100 * 1024),
@@ -54,17 +55,24 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       GATEWAY_MAX_ALIASES: env.positiveInt(15),
       GATEWAY_MAX_TOKENS: env.positiveInt(2000),
       GATEWAY_MAX_DIRECTIVES: env.positiveInt(10),
+      GATEWAY_MAX_VARIABLES_DEPTH: env.positiveInt(32),
       GATEWAY_RATE_LIMIT_POINTS: env.positiveInt(600),
       GATEWAY_RATE_LIMIT_WINDOW_SECONDS: env.positiveInt(60),
       GATEWAY_RATE_LIMIT_SENSITIVE_POINTS: env.positiveInt(10),
       GATEWAY_RATE_LIMIT_SENSITIVE_WINDOW_SECONDS: env.positiveInt(60),
-      GATEWAY_RATE_LIMIT_SENSITIVE_FIELDS: commaList('login,register,refreshToken,checkout'),
+      GATEWAY_RATE_LIMIT_SENSITIVE_FIELDS: commaList(
+        'login,register,refreshToken,changePassword,checkout,placeOrder,addPaymentMethod,refundPayment',
+      ),
+      GATEWAY_RATE_LIMIT_ADDRESS_FIELDS: commaList('login,register,refreshToken,changePassword'),
       GATEWAY_RESPONSE_CACHE: env.bool(true),
       GATEWAY_CACHE_MEMORY_MAX_BYTES: env.positiveInt(64 * 1024 * 1024),
       GATEWAY_CACHE_HIT_PATH: env.bool(true),
       GATEWAY_CACHE_HIT_PATH_MAX_BYTES: env.positiveInt(32 * 1024 * 1024),
       GATEWAY_APQ: env.bool(true),
       GATEWAY_APQ_TTL_SECONDS: env.positiveInt(7 * 24 * 3600),
+      GATEWAY_APQ_MAX_BYTES: env.positiveInt(16 * 1024 * 1024),
+      GATEWAY_APQ_REGISTRATIONS: env.positiveInt(30),
+      GATEWAY_APQ_REGISTRATION_WINDOW_SECONDS: env.positiveInt(60),
       GATEWAY_SAFELIST_FILE: z.string().optional(),
       GATEWAY_PLAYGROUND: env.bool(true),
       GATEWAY_EVENTS_GROUP_ID: z.string().min(1).default('gateway-cache-purge'),
@@ -94,6 +102,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
     keyId: parsed.JWT_KEY_ID,
     publicKeys: parsed.JWT_PUBLIC_KEYS,
     jwksUrl: parsed.JWT_JWKS_URL,
+    maxLifetimeSeconds: parsed.JWT_MAX_LIFETIME_SECONDS,
   };
   return {
     production,
@@ -131,6 +140,8 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       maxAliases: parsed.GATEWAY_MAX_ALIASES,
       maxTokens: parsed.GATEWAY_MAX_TOKENS,
       maxDirectives: parsed.GATEWAY_MAX_DIRECTIVES,
+      /** How deep `variables` and `extensions` may nest (checked before anything recursive reads them). */
+      maxVariablesDepth: parsed.GATEWAY_MAX_VARIABLES_DEPTH,
     },
     rateLimit: {
       points: parsed.GATEWAY_RATE_LIMIT_POINTS,
@@ -138,6 +149,8 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       sensitivePoints: parsed.GATEWAY_RATE_LIMIT_SENSITIVE_POINTS,
       sensitiveWindowSeconds: parsed.GATEWAY_RATE_LIMIT_SENSITIVE_WINDOW_SECONDS,
       sensitiveFields: parsed.GATEWAY_RATE_LIMIT_SENSITIVE_FIELDS,
+      /** Auth fields: counted per client address (and per account), never per the bearer token's user. */
+      addressFields: parsed.GATEWAY_RATE_LIMIT_ADDRESS_FIELDS,
     },
     cache: {
       responseCache: parsed.GATEWAY_RESPONSE_CACHE,
@@ -149,6 +162,11 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
     persistedQueries: {
       apq: parsed.GATEWAY_APQ,
       ttlSeconds: parsed.GATEWAY_APQ_TTL_SECONDS,
+      /** The APQ store's own bound (memory LRU, or the Redis structure's), apart from the response cache. */
+      maxBytes: parsed.GATEWAY_APQ_MAX_BYTES,
+      /** Registrations (a query sent with its hash) per client address and window. */
+      registrations: parsed.GATEWAY_APQ_REGISTRATIONS,
+      registrationWindowSeconds: parsed.GATEWAY_APQ_REGISTRATION_WINDOW_SECONDS,
       safelistFile: parsed.GATEWAY_SAFELIST_FILE,
     },
     playground: parsed.GATEWAY_PLAYGROUND,

@@ -10,9 +10,10 @@ import { ApolloGateway } from '@apollo/gateway';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { Redis } from 'ioredis';
-import { ErrorsAreMissesCache } from '@apollo/utils.keyvaluecache';
+import { ErrorsAreMissesCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import {
   createHttpApp,
+  createRateLimiter,
   graphqlOperationSpanPlugin,
   httpServerSpan,
   listen,
@@ -43,8 +44,16 @@ import { apiSecurityHeaders, batchLimit, corsAllowList, gatewayHttpErrorHandler 
 import { introspectionPolicyPlugin } from './introspection.ts';
 import { parseOptionsFor, queryCostPlugin, queryLimitValidationRules } from './limits/query-limits.ts';
 import { createRateLimiters, rateLimitPlugin } from './limits/rate-limit.ts';
+import { variablesDepthLimit } from './limits/variables-depth.ts';
 import { createGatewayMetrics, operationLabeler, operationMetricsPlugin, type GatewayMetrics } from './observability/metrics.ts';
-import { loadSafelist, persistedQueryCache, safelistPlugin } from './persisted-queries.ts';
+import {
+  apqRegistrationLimit,
+  loadSafelist,
+  memoryPersistedQueryStore,
+  persistedQueryCache,
+  RedisPersistedQueryStore,
+  safelistPlugin,
+} from './persisted-queries.ts';
 import { mountPlayground } from './playground/routes.ts';
 import { MemoryCacheStore, RedisCacheStore, type CacheStore } from './cache/store.ts';
 import { responseCachePlugin } from './cache/response-cache.ts';
@@ -64,7 +73,7 @@ import { subgraphsReadiness, supergraphSubgraphs } from './subgraphs/readiness.t
 export type { GatewayContext };
 
 /** While Redis is down a lookup is a miss (the client re-sends the full query), not a failed request. */
-function errorsAreMisses(store: CacheStore, logger: Logger) {
+function errorsAreMisses(store: KeyValueCache<string>, logger: Logger) {
   const warn = (message: unknown) => logger.warn({ err: { message: String(message) } }, 'cache read failed; treated as a miss');
   return new ErrorsAreMissesCache(store, { debug: () => undefined, info: () => undefined, warn, error: warn });
 }
@@ -156,6 +165,21 @@ export async function startGateway(
   httpServer.keepAliveTimeout = 65_000;
 
   const rateLimiters = createRateLimiters(config.rateLimit, redis, config.redisKeyPrefix);
+  // Registered queries live apart from the response cache, so registering cannot evict cached answers.
+  const apqStore = redis
+    ? new RedisPersistedQueryStore(redis, config.redisKeyPrefix, {
+        maxBytes: config.persistedQueries.maxBytes,
+        ttlSeconds: config.persistedQueries.ttlSeconds,
+      })
+    : memoryPersistedQueryStore(config.persistedQueries.maxBytes);
+  const apqRegistrations = createRateLimiter(
+    {
+      keyPrefix: `${config.redisKeyPrefix}rl:apq-register`,
+      points: config.persistedQueries.registrations,
+      durationSeconds: config.persistedQueries.registrationWindowSeconds,
+    },
+    { redis },
+  );
   const operationLabel = operationLabeler();
   const hitPath =
     config.cache.responseCache && config.cache.hitPath
@@ -168,7 +192,7 @@ export async function startGateway(
           metrics,
           logger,
           operationLabel,
-          sensitiveFields: config.rateLimit.sensitiveFields,
+          sensitiveFields: [...config.rateLimit.sensitiveFields, ...config.rateLimit.addressFields],
         })
       : undefined;
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
@@ -206,7 +230,7 @@ export async function startGateway(
     cache: store,
     persistedQueries:
       config.persistedQueries.apq || safelist
-        ? { cache: persistedQueryCache(errorsAreMisses(store, logger), safelist), ttl: config.persistedQueries.ttlSeconds }
+        ? { cache: persistedQueryCache(errorsAreMisses(apqStore, logger), safelist), ttl: config.persistedQueries.ttlSeconds }
         : false,
     formatError: createGatewayErrorFormatter(logger, config.limits, metrics),
     plugins,
@@ -269,6 +293,9 @@ export async function startGateway(
       ? hitPath.jsonBody(express.json({ limit: config.http.bodyLimitBytes }))
       : express.json({ limit: config.http.bodyLimitBytes }),
     batchLimit(config.http.maxBatchSize, metrics),
+    // Before anything recursive reads them (Apollo, cache keys, cost): deep variables overflowed the stack.
+    variablesDepthLimit(config.limits.maxVariablesDepth, metrics),
+    ...(config.persistedQueries.apq ? [apqRegistrationLimit(apqRegistrations, logger, metrics)] : []),
     expressMiddleware(apollo, { context: createContextFactory(jwt.authenticate) }),
   );
   app.use(gatewayHttpErrorHandler(logger, config.http.bodyLimitBytes, metrics));

@@ -1,11 +1,20 @@
 /**
- * Rate limits per caller: the verified user id, or the client IP for anonymous requests. Counters live
+ * Rate limits per caller: the verified user id, or the client IP for anonymous requests — except for
+ * auth fields (login, register, ...), which always count per client address and per account. Counters live
  * in Redis in full mode (shared by every gateway instance) and in memory in embedded mode. When Redis
  * is unreachable the in-memory insurance limiter takes over, so limits stay in force per instance and
  * the gateway never fails because its counter store did. With Redis, the general budget's points are
  * taken in small leases sized by the caller's rate (`point-leases.ts`); the sensitive budget's one by one.
  */
-import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { createHash } from 'node:crypto';
+import {
+  GraphQLError,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import type { Redis } from 'ioredis';
 import {
@@ -26,7 +35,7 @@ export interface RateLimiters {
   general: RateLimiterAbstract;
   /** The general budget's points, taken in leases when the counters are shared (Redis). */
   generalPoints: PointLeases;
-  /** Login, registration, token refresh and checkout: a much smaller budget per caller and field. */
+  /** Auth fields and fields that place orders or pay: a much smaller budget per caller and field, per use. */
   sensitive: RateLimiterAbstract;
 }
 
@@ -53,26 +62,75 @@ export function createRateLimiters(settings: RateLimitSettings, redis?: Redis, r
 
 /** Names of the operation's root fields, looking through fragments at the root. */
 export function rootFieldNames(document: DocumentNode, operation: OperationDefinitionNode): Set<string> {
-  const names = new Set<string>();
+  return new Set(rootFieldUses(document, operation).map((use) => use.field.name.value));
+}
+
+/** A root field node and how many times the operation selects it (through repeated fragment spreads). */
+export interface RootFieldUse {
+  field: FieldNode;
+  times: number;
+}
+
+/**
+ * Every use of a root field — each alias, each repetition and each spread of a fragment counts — so
+ * three aliased `register`s cost three points, not one. Fragments are counted once and multiplied, so
+ * fragments spreading fragments cannot make this exponential; cycles are refused by validation before
+ * this runs (and would be cut here). `times` stops at `cap`: past any budget the exact count is moot.
+ */
+export function rootFieldUses(document: DocumentNode, operation: OperationDefinitionNode, cap = 10_000): RootFieldUse[] {
   const fragments = new Map(
     document.definitions.flatMap((definition) =>
       definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [],
     ),
   );
-  const seen = new Set<string>();
-  const collect = (selectionSet: SelectionSetNode) => {
+  /** fragment name → its root field uses with how many times each occurs */
+  const memo = new Map<string, Map<FieldNode, number>>();
+  const inProgress = new Set<string>();
+  const countsOf = (selectionSet: SelectionSetNode): Map<FieldNode, number> => {
+    const counts = new Map<FieldNode, number>();
+    const add = (field: FieldNode, times: number) => counts.set(field, Math.min(cap, (counts.get(field) ?? 0) + times));
     for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet);
-      else if (!seen.has(selection.name.value)) {
-        seen.add(selection.name.value);
-        const fragment = fragments.get(selection.name.value);
-        if (fragment) collect(fragment.selectionSet);
+      if (selection.kind === Kind.FIELD) add(selection, 1);
+      else if (selection.kind === Kind.INLINE_FRAGMENT)
+        countsOf(selection.selectionSet).forEach((times, field) => add(field, times));
+      else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || inProgress.has(name)) continue;
+        let inner = memo.get(name);
+        if (!inner) {
+          inProgress.add(name);
+          inner = countsOf(fragment.selectionSet);
+          inProgress.delete(name);
+          memo.set(name, inner);
+        }
+        inner.forEach((times, field) => add(field, times));
       }
     }
+    return counts;
   };
-  collect(operation.selectionSet);
-  return names;
+  return [...countsOf(operation.selectionSet)].map(([field, times]) => ({ field, times }));
+}
+
+const ACCOUNT_ARGUMENTS = ['email', 'refreshToken'];
+
+/**
+ * The account an auth field is about, hashed (a login's email, a refresh token; the signed-in user for
+ * changePassword), so guesses at one account from many addresses are counted together as well.
+ */
+function accountOf(field: FieldNode, variables: Record<string, unknown> | undefined, viewerId: string | undefined) {
+  for (const name of ACCOUNT_ARGUMENTS) {
+    const argument = field.arguments?.find((candidate) => candidate.name.value === name);
+    if (!argument) continue;
+    const value =
+      argument.value.kind === Kind.STRING
+        ? argument.value.value
+        : argument.value.kind === Kind.VARIABLE
+          ? variables?.[argument.value.name.value]
+          : undefined;
+    if (typeof value === 'string') return `acct:${createHash('sha256').update(value.trim().toLowerCase()).digest('hex')}`;
+  }
+  return viewerId === undefined ? undefined : `acct:user:${viewerId}`;
 }
 
 export function rateLimited(retryAfterSeconds: number, policy: string): GraphQLError {
@@ -92,10 +150,11 @@ export function rateLimitPlugin(
   logger: Logger,
   metrics?: GatewayMetrics,
 ): ApolloServerPlugin<GatewayContext> {
-  const sensitiveFields = new Set(settings.sensitiveFields);
-  const consume = async (limiterToUse: RateLimiterAbstract, key: string, policy: string) => {
+  const sensitiveFields = new Set([...settings.sensitiveFields, ...settings.addressFields]);
+  const addressFields = new Set(settings.addressFields);
+  const consume = async (limiterToUse: RateLimiterAbstract, key: string, policy: string, points = 1) => {
     try {
-      await limiterToUse.consume(key, 1);
+      await limiterToUse.consume(key, points);
     } catch (outcome) {
       if (isRateLimiterRes(outcome)) {
         metrics?.rateLimited.inc({ policy });
@@ -108,16 +167,36 @@ export function rateLimitPlugin(
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ contextValue, document, operation }) {
-          const caller = contextValue.viewer ? `user:${contextValue.viewer.userId}` : `ip:${contextValue.clientIp}`;
+        async didResolveOperation({ contextValue, document, operation, request }) {
+          const address = `ip:${contextValue.clientIp}`;
+          const caller = contextValue.viewer ? `user:${contextValue.viewer.userId}` : address;
           // Not leased, or the lease refused or failed: the limiter's own answer for this one point decides
           // (a 429 with its retry time, or the insurance limiter).
           const { generalPoints } = limiters;
           if (!(generalPoints.leased && (await generalPoints.spend(caller)))) await consume(limiters.general, caller, 'general');
           if (!operation || operation.operation === 'subscription') return;
-          for (const field of rootFieldNames(document, operation)) {
-            if (sensitiveFields.has(field)) await consume(limiters.sensitive, `${field}:${caller}`, field);
+          // key → points: every use of a sensitive field is one point, and a request over the remaining
+          // budget is refused as a whole (nothing of it runs).
+          const charges = new Map<string, { policy: string; points: number }>();
+          const charge = (key: string, policy: string, times: number) => {
+            const entry = charges.get(key);
+            if (entry) entry.points += times;
+            else charges.set(key, { policy, points: times });
+          };
+          for (const { field, times } of rootFieldUses(document, operation, settings.sensitivePoints + 1)) {
+            const name = field.name.value;
+            if (!sensitiveFields.has(name)) continue;
+            if (!addressFields.has(name)) {
+              charge(`${name}:${caller}`, name, times);
+              continue;
+            }
+            // Auth fields count per client address whatever token comes along (a fresh throwaway token
+            // per guess must not buy a fresh budget), and per account when the request names one.
+            charge(`${name}:${address}`, name, times);
+            const account = accountOf(field, request.variables, contextValue.viewer?.userId);
+            if (account) charge(`${name}:${account}`, name, times);
           }
+          for (const [key, { policy, points }] of charges) await consume(limiters.sensitive, key, policy, points);
         },
       };
     },

@@ -1,7 +1,8 @@
 import { buildSchema, getOperationAST, parse } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import { listAwareEstimator } from '../../src/limits/query-limits.ts';
-import { rootFieldNames } from '../../src/limits/rate-limit.ts';
+import { rootFieldNames, rootFieldUses } from '../../src/limits/rate-limit.ts';
+import { jsonTextNestsDeeperThan, nestsDeeperThan } from '../../src/limits/variables-depth.ts';
 import { operationLabeler } from '../../src/observability/metrics.ts';
 
 describe('sensitive root fields', () => {
@@ -10,6 +11,50 @@ describe('sensitive root fields', () => {
       mutation Buy { pay: checkout(paymentMethodId: "pm", idempotencyKey: "k") { id } ...More ... on Mutation { login(email: "a", password: "b") { accessToken } } }
       fragment More on Mutation { addToCart(productId: "p", quantity: 1) { id } }`);
     expect([...rootFieldNames(document, getOperationAST(document)!)].sort()).toEqual(['addToCart', 'checkout', 'login']);
+  });
+});
+
+describe('uses of root fields', () => {
+  const uses = (query: string, cap?: number) => {
+    const document = parse(query);
+    const counts: Record<string, number> = {};
+    for (const { field, times } of rootFieldUses(document, getOperationAST(document)!, cap)) {
+      counts[field.name.value] = (counts[field.name.value] ?? 0) + times;
+    }
+    return counts;
+  };
+
+  it('counts every alias, repetition, inline fragment and fragment spread', () => {
+    expect(uses('mutation { a: register b: register register register ... on Mutation { login } }')).toEqual({
+      register: 4,
+      login: 1,
+    });
+    expect(uses('mutation { ...Two ...Two ...Two } fragment Two on Mutation { x: placeOrder y: placeOrder }')).toEqual({
+      placeOrder: 6,
+    });
+  });
+
+  it('stays cheap for fragments that spread fragments (counts multiply, capped), and ignores cycles', () => {
+    const levels = Array.from({ length: 20 }, (_, i) => `fragment F${i} on Mutation { ...F${i + 1} ...F${i + 1} }`);
+    const query = `mutation { ...F0 } ${levels.join(' ')} fragment F20 on Mutation { login }`;
+    expect(uses(query, 11)).toEqual({ login: 11 });
+    expect(uses('mutation { ...A } fragment A on Mutation { login ...B } fragment B on Mutation { ...A }')).toEqual({ login: 1 });
+  });
+});
+
+describe('nesting depth of variables', () => {
+  const nested = (depth: number) => `${'{"a":['.repeat(depth)}1${']}'.repeat(depth)}`;
+
+  it('measures parsed values and JSON text alike, iteratively (100,000 levels do not overflow)', () => {
+    expect(nestsDeeperThan(JSON.parse(nested(2)), 4)).toBe(false);
+    expect(nestsDeeperThan(JSON.parse(nested(3)), 4)).toBe(true);
+    expect(nestsDeeperThan(JSON.parse(nested(50_000)), 32)).toBe(true);
+    expect(nestsDeeperThan('{{{{{', 1)).toBe(false);
+    expect(jsonTextNestsDeeperThan(nested(2), 4)).toBe(false);
+    expect(jsonTextNestsDeeperThan(nested(3), 4)).toBe(true);
+    expect(jsonTextNestsDeeperThan(nested(50_000), 32)).toBe(true);
+    // Brackets inside strings (escaped quotes included) are text, not nesting.
+    expect(jsonTextNestsDeeperThan(`{"a":"[[[[[\\"[[[[["}`, 2)).toBe(false);
   });
 });
 

@@ -9,7 +9,18 @@ export const JWT_ALGORITHM = 'RS256' as const;
 export interface JwtSettings {
   issuer: string;
   audience: string;
+  /** Longest accepted `exp - iat` (default DEFAULT_MAX_TOKEN_LIFETIME_SECONDS); a verifier setting. */
+  maxLifetimeSeconds?: number;
 }
+
+/**
+ * A day: far above the access tokens users mints (15 minutes, at most an hour; refresh tokens are
+ * opaque, not JWTs), far below "forever" — a leaked long-lived token stays a bounded risk.
+ */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+
+/** Allowed skew between the issuer's clock and ours. */
+const CLOCK_TOLERANCE_SECONDS = 5;
 
 export interface VerificationKey {
   kid: string;
@@ -89,13 +100,16 @@ function publicKeyObject(pem: string): KeyObject {
 }
 
 /**
- * Verifies `Authorization: Bearer <jwt>`: signature by a known `kid`, RS256 only, exp, iss and aud.
+ * Verifies `Authorization: Bearer <jwt>`: signature by a known `kid`, RS256 only, iss and aud, and a
+ * bounded life: `exp` and `iat` are required (jsonwebtoken alone accepts a token without `exp` for ever),
+ * `iat` not in the future, `exp - iat` at most `maxLifetimeSeconds`.
  * No header → anonymous (null); any other problem → UNAUTHENTICATED, never a silent downgrade.
  */
 export function createJwtAuthenticator(
   settings: JwtSettings,
   keys: (kid: string) => VerificationKey[] | Promise<VerificationKey[]>,
 ): Authenticator {
+  const maxLifetime = settings.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   return async (header) => {
     if (header === undefined || header === '') return null;
     const match = /^Bearer ([\w-]+\.[\w-]+\.[\w-]*)$/.exec(header);
@@ -112,11 +126,15 @@ export function createJwtAuthenticator(
         algorithms: [JWT_ALGORITHM],
         issuer: settings.issuer,
         audience: settings.audience,
-        clockTolerance: 5,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
       }) as jwt.JwtPayload;
     } catch (error) {
       throw unauthenticated(error instanceof jwt.TokenExpiredError ? 'Token expired' : 'Invalid token');
     }
+    const { exp, iat } = payload;
+    if (typeof exp !== 'number' || typeof iat !== 'number' || !Number.isFinite(exp) || !Number.isFinite(iat))
+      throw unauthenticated('Invalid token');
+    if (iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS || exp - iat > maxLifetime) throw unauthenticated('Invalid token');
     const role = payload.role as Role;
     if (typeof payload.sub !== 'string' || !ROLES.has(role)) throw unauthenticated('Invalid token');
     const viewer: Viewer = { userId: payload.sub, role };

@@ -1,6 +1,14 @@
 import { forgedTokens } from '@commerce/testkit/forged-tokens';
 import { DomainError } from '../src/errors.ts';
-import { createJwtAuthenticator, fromJwks, generateSigningKey, signAccessToken, toJwks, type SigningKey } from '../src/jwt.ts';
+import {
+  createJwtAuthenticator,
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  fromJwks,
+  generateSigningKey,
+  signAccessToken,
+  toJwks,
+  type SigningKey,
+} from '../src/jwt.ts';
 
 const settings = { issuer: 'commerce-graph', audience: 'commerce-graph' };
 const key: SigningKey = generateSigningKey('key-1');
@@ -44,6 +52,22 @@ describe('JWT verification', () => {
   it('says an expired token is expired', async () => {
     const expired = signAccessToken(key, { sub: userId, role: 'CUSTOMER' }, settings, -60);
     expect((await refusal(`Bearer ${expired}`)).message).toBe('Token expired');
+  });
+
+  it('bounds a token’s lifetime: a day by default, configurable; the users service’s longest access token fits', async () => {
+    const hour = signAccessToken(key, { sub: userId, role: 'CUSTOMER' }, settings, 3600);
+    const day = signAccessToken(key, { sub: userId, role: 'CUSTOMER' }, settings, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS);
+    const dayAndAMinute = signAccessToken(
+      key,
+      { sub: userId, role: 'CUSTOMER' },
+      settings,
+      DEFAULT_MAX_TOKEN_LIFETIME_SECONDS + 60,
+    );
+    await expect(authenticate(`Bearer ${hour}`)).resolves.toEqual({ userId, role: 'CUSTOMER' });
+    await expect(authenticate(`Bearer ${day}`)).resolves.toEqual({ userId, role: 'CUSTOMER' });
+    expect((await refusal(`Bearer ${dayAndAMinute}`)).code).toBe('UNAUTHENTICATED');
+    const strict = createJwtAuthenticator({ ...settings, maxLifetimeSeconds: 1800 }, () => [key]);
+    await expect(strict(`Bearer ${hour}`)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: 'Invalid token' });
   });
 
   it('accepts a token signed by an older key while that key is still listed (rotation)', async () => {

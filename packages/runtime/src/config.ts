@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, env, parseConfig, z } from '@commerce/platform';
+import { ConfigError, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, env, parseConfig, z } from '@commerce/platform';
 import { DEFAULT_PORTS, managementPort, REPO_ROOT, SERVICE_NAMES, type ServiceName } from './services.ts';
 
 /**
@@ -49,6 +49,7 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
       JWT_KEY_ID: z.string().optional(),
       JWT_PUBLIC_KEYS: z.string().optional(),
       JWT_JWKS_URL: env.optionalUrl(),
+      JWT_MAX_LIFETIME_SECONDS: env.positiveInt(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
       CATALOG_URL: env.optionalUrl(),
       USERS_URL: env.optionalUrl(),
       ORDERS_URL: env.optionalUrl(),
@@ -117,6 +118,7 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
       keyId: shared.JWT_KEY_ID,
       publicKeys: shared.JWT_PUBLIC_KEYS,
       jwksUrl: shared.JWT_JWKS_URL,
+      maxLifetimeSeconds: shared.JWT_MAX_LIFETIME_SECONDS,
     },
   };
 }

@@ -24,6 +24,8 @@ export interface JwtKeyConfig {
   publicKeys?: string;
   /** The users service's JWKS endpoint; fetched and refreshed when an unknown kid shows up (rotation). */
   jwksUrl?: string;
+  /** Longest token lifetime (`exp - iat`) verification accepts; the platform's default when absent. */
+  maxLifetimeSeconds?: number;
 }
 
 export interface JwtKeys {
@@ -75,7 +77,7 @@ function devSigningKey(dataDir: string): SigningKey {
 }
 
 export function loadJwtKeys(config: JwtKeyConfig): JwtKeys {
-  const settings = { issuer: config.issuer, audience: config.audience };
+  const settings = { issuer: config.issuer, audience: config.audience, maxLifetimeSeconds: config.maxLifetimeSeconds };
   let signingKey: SigningKey | undefined;
   if (config.privateKeyPem) {
     if (!config.keyId) throw new ConfigError([{ variable: 'JWT_KEY_ID', problem: 'required with JWT_PRIVATE_KEY' }]);

@@ -53,6 +53,10 @@ export function forgedTokens(
     'no kid': craftToken({ alg: 'RS256', typ: 'JWT' }, claims, rsaSigner(key.privateKeyPem)),
     'unknown role': craftToken(rs256, { ...claims, role: 'SUPERUSER' }, rsaSigner(key.privateKeyPem)),
     'no subject': craftToken(rs256, { ...claims, sub: undefined }, rsaSigner(key.privateKeyPem)),
+    'no expiry (valid for ever)': craftToken(rs256, { ...claims, exp: undefined }, rsaSigner(key.privateKeyPem)),
+    'no issued-at': craftToken(rs256, { ...claims, iat: undefined }, rsaSigner(key.privateKeyPem)),
+    'a lifetime of ten years': craftToken(rs256, { ...claims, exp: now + 10 * 365 * 24 * 3600 }, rsaSigner(key.privateKeyPem)),
+    'issued in the future': craftToken(rs256, { ...claims, iat: now + 3600, exp: now + 4200 }, rsaSigner(key.privateKeyPem)),
     garbage: 'not-a-jwt',
   };
 }
