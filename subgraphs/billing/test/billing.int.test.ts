@@ -143,17 +143,29 @@ describeWithServers(['TEST_DATABASE_URL'], 'billing on PostgreSQL', () => {
       });
     });
 
-    it('opens the breaker after repeated failures, fails fast while open, and recovers after the half-open delay', async () => {
+    it('opens the breaker after repeated failures from several customers, fails fast while open, and recovers after the half-open delay', async () => {
       const userId = newUserId();
       // Cards first: while the circuit is open, saving a card needs the provider too and fails fast as well.
-      const hanging = await billing.addCard(userId, 'tok_timeout');
+      // One customer's failing card never opens the circuit for all: the failures come from three customers.
+      const hanging = await Promise.all(
+        [0, 1, 2].map(async () => {
+          const customer = newUserId();
+          return { customer, card: await billing.addCard(customer, 'tok_timeout') };
+        }),
+      );
       const visa = await billing.addCard(userId, 'tok_visa');
-      const charge = (paymentMethodId: string) =>
-        billing.service.chargeOrder({ orderId: newOrderId(), userId, paymentMethodId, amountCents: 1_000, currency: 'USD' });
+      const charge = (paymentMethodId: string, customer = userId) =>
+        billing.service.chargeOrder({
+          orderId: newOrderId(),
+          userId: customer,
+          paymentMethodId,
+          amountCents: 1_000,
+          currency: 'USD',
+        });
       expect(billing.service.provider.circuitState).toBe('closed');
 
-      for (let i = 0; i < 3; i++) {
-        expect(await charge(hanging)).toMatchObject({ status: 'FAILED', failure: { code: 'provider_timeout' } });
+      for (const { customer, card } of hanging) {
+        expect(await charge(card, customer)).toMatchObject({ status: 'FAILED', failure: { code: 'provider_timeout' } });
       }
       expect(billing.service.provider.circuitState).toBe('open');
       expect(await billing.metric('billing_provider_circuit_state')).toBe(1);

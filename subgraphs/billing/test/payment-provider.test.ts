@@ -3,18 +3,29 @@ import { createLogger, Registry } from '@commerce/platform';
 import { FakePaymentProvider } from '../src/adapters/provider/fake-payment-provider.ts';
 import {
   createProviderMetrics,
+  DEFAULT_PROVIDER_POLICY,
   ResilientPaymentProvider,
   worstCaseCallMs,
   type ProviderPolicySettings,
 } from '../src/adapters/provider/resilient-payment-provider.ts';
-import { ProviderTransientError, ProviderUnavailableError, type ChargeRequest } from '../src/ports/payment-provider.ts';
+import {
+  ProviderTransientError,
+  ProviderUnavailableError,
+  type ChargePayer,
+  type ChargeRequest,
+} from '../src/ports/payment-provider.ts';
 
-const charge = (paymentToken: string, idempotencyKey: string, amountCents = 1_000): ChargeRequest => ({
+/** By default every charge is a different customer's card: only tests about one card or customer share one. */
+let payers = 0;
+const newPayer = (): ChargePayer => ({ customerId: `customer-${++payers}`, paymentMethodId: `pm-${payers}` });
+
+const charge = (paymentToken: string, idempotencyKey: string, amountCents = 1_000, payer = newPayer()): ChargeRequest => ({
   paymentToken,
   idempotencyKey,
   amountCents,
   currency: 'USD',
   description: 'test',
+  payer,
 });
 
 describe('fake payment provider (test mode tokens)', () => {
@@ -111,6 +122,7 @@ function captureLogs() {
 }
 
 const SHORT_POLICY: ProviderPolicySettings = {
+  ...DEFAULT_PROVIDER_POLICY,
   timeoutMs: 60,
   maxRetries: 2,
   retryInitialDelayMs: 5,
@@ -119,11 +131,11 @@ const SHORT_POLICY: ProviderPolicySettings = {
   breakerHalfOpenAfterMs: 150,
 };
 
-function resilientFake(settings: ProviderPolicySettings = SHORT_POLICY) {
+function resilientFake(settings: ProviderPolicySettings = SHORT_POLICY, now: () => number = Date.now) {
   const fake = new FakePaymentProvider();
   const registry = new Registry();
   const logs = captureLogs();
-  const provider = new ResilientPaymentProvider(fake, settings, logs.logger, createProviderMetrics(registry));
+  const provider = new ResilientPaymentProvider(fake, settings, logs.logger, createProviderMetrics(registry), now);
   const metric = async (name: string, labels: Record<string, string> = {}) => {
     const found = (await registry.getMetricsAsJSON()).find((m) => name.startsWith(m.name));
     const values = (found?.values ?? []) as { value: number; labels: Record<string, string | number>; metricName?: string }[];
@@ -224,6 +236,94 @@ describe('resilient payment provider (cockatiel policies)', () => {
     await new Promise((resolve) => setTimeout(resolve, SHORT_POLICY.breakerHalfOpenAfterMs + 20));
     await expect(provider.charge(charge('tok_timeout', 'probe'))).rejects.toMatchObject({ reason: 'timeout' });
     expect(provider.circuitState).toBe('open');
+  });
+
+  it("keeps one card's timeouts with that card: refused on its own, while the circuit stays closed for everyone else", async () => {
+    let clock = 1_000_000;
+    const { fake, provider, logs, metric } = resilientFake(SHORT_POLICY, () => clock);
+    const flooder = newPayer();
+    for (let i = 0; i < SHORT_POLICY.cardFailureThreshold; i++) {
+      await expect(provider.charge(charge('tok_timeout', `flood-${i}`, 1_000, flooder))).rejects.toMatchObject({
+        reason: 'timeout',
+      });
+    }
+    const callsBefore = fake.chargeCalls;
+    for (let i = 0; i < 20; i++) {
+      await expect(provider.charge(charge('tok_timeout', `flood-more-${i}`, 1_000, flooder))).rejects.toMatchObject({
+        reason: 'card_backoff',
+      });
+    }
+    expect(fake.chargeCalls).toBe(callsBefore); // refused without asking the provider
+    expect(await metric('billing_provider_card_refusals_total')).toBe(20);
+    expect(provider.circuitState).toBe('closed');
+    expect(await provider.charge(charge('tok_visa', 'someone-else'))).toMatchObject({ outcome: 'captured' });
+    expect(logs.text()).toContain('card keeps failing: refusing its charges for a while');
+    expect(logs.text()).not.toContain('tok_timeout'); // logs name the card by billing's id, never its token
+
+    // After its back-off the card gets one more try; failing again doubles the back-off.
+    clock += SHORT_POLICY.cardBackoffMs;
+    await expect(provider.charge(charge('tok_timeout', 'flood-later', 1_000, flooder))).rejects.toMatchObject({
+      reason: 'timeout',
+    });
+    clock += SHORT_POLICY.cardBackoffMs;
+    await expect(provider.charge(charge('tok_timeout', 'flood-later-2', 1_000, flooder))).rejects.toMatchObject({
+      reason: 'card_backoff',
+    });
+    clock += SHORT_POLICY.cardBackoffMs;
+    expect(await provider.charge(charge('tok_visa', 'card-works-again', 1_000, flooder))).toMatchObject({ outcome: 'captured' });
+    expect(await provider.charge(charge('tok_visa', 'and-is-forgiven', 1_000, flooder))).toMatchObject({ outcome: 'captured' });
+    expect(provider.circuitState).toBe('closed');
+  });
+
+  it('one customer with many failing cards never opens the circuit; the same failures from several customers do', async () => {
+    const { provider } = resilientFake();
+    for (let i = 0; i < SHORT_POLICY.breakerThreshold * 2; i++) {
+      const payer = { customerId: 'customer-with-many-cards', paymentMethodId: `pm-many-${i}` };
+      await expect(provider.charge(charge('tok_timeout', `many-${i}`, 1_000, payer))).rejects.toMatchObject({
+        reason: 'timeout',
+      });
+    }
+    expect(provider.circuitState).toBe('closed');
+    for (let i = 1; i < SHORT_POLICY.breakerMinCustomers; i++) {
+      await provider.charge(charge('tok_timeout', `others-${i}`)).catch(() => undefined);
+    }
+    expect(provider.circuitState).toBe('open');
+  });
+
+  it('a decline counts against its card, never against the provider: the provider answered', async () => {
+    const { fake, provider } = resilientFake();
+    const declined = newPayer();
+    for (let i = 0; i < SHORT_POLICY.cardFailureThreshold; i++) {
+      expect(await provider.charge(charge('tok_chargeDeclined', `declined-${i}`, 1_000, declined))).toMatchObject({
+        outcome: 'declined',
+      });
+    }
+    const callsBefore = fake.chargeCalls;
+    await expect(provider.charge(charge('tok_chargeDeclined', 'declined-again', 1_000, declined))).rejects.toMatchObject({
+      reason: 'card_backoff',
+    });
+    expect(fake.chargeCalls).toBe(callsBefore);
+
+    // Timeouts from different customers with a decline between them: the decline proves the provider is up.
+    await provider.charge(charge('tok_timeout', 'timeout-1')).catch(() => undefined);
+    await provider.charge(charge('tok_timeout', 'timeout-2')).catch(() => undefined);
+    expect(await provider.charge(charge('tok_chargeDeclined', 'declined-between'))).toMatchObject({ outcome: 'declined' });
+    await provider.charge(charge('tok_timeout', 'timeout-3')).catch(() => undefined);
+    expect(provider.circuitState).toBe('closed');
+  });
+
+  it('opens on a provider-wide outage, whatever the cards, and closes after a successful probe', async () => {
+    const { fake, provider } = resilientFake();
+    fake.simulateOutage(true);
+    for (let i = 0; i < SHORT_POLICY.breakerThreshold; i++) {
+      await expect(provider.charge(charge('tok_visa', `outage-${i}`))).rejects.toMatchObject({ reason: 'timeout' });
+    }
+    expect(provider.circuitState).toBe('open');
+    await expect(provider.charge(charge('tok_visa', 'while-open'))).rejects.toMatchObject({ reason: 'circuit_open' });
+    fake.simulateOutage(false);
+    await new Promise((resolve) => setTimeout(resolve, SHORT_POLICY.breakerHalfOpenAfterMs + 20));
+    expect(await provider.charge(charge('tok_visa', 'probe'))).toMatchObject({ outcome: 'captured' });
+    expect(provider.circuitState).toBe('closed');
   });
 
   it('sizes leases beyond the worst-case call', () => {

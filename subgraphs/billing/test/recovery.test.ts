@@ -67,6 +67,7 @@ it('finishes a charge whose worker died after the provider captured it, without 
     currency: 'USD',
     idempotencyKey: chargeKeyForOrder(orderId),
     description: '',
+    payer: { customerId: userId, paymentMethodId },
   });
   expect(provider.chargeCount).toBe(1);
 

@@ -86,16 +86,13 @@ async function attemptCharge(deps: BillingDeps, payment: Payment, cause: EventCa
       currency: payment.amount.currency,
       idempotencyKey: chargeKeyForOrder(payment.orderId),
       description: `Order ${payment.orderId}`,
+      payer: { customerId: payment.userId, paymentMethodId: method.method.id },
     });
   } catch (error) {
     if (!(error instanceof ProviderUnavailableError)) throw error; // lease expires; a redelivery retries
-    // Breaker open or no answer in time: the order cannot wait, so the payment fails (and the saga
-    // cancels the order). The provider saw the same idempotency key on every attempt.
-    const failure: PaymentFailure =
-      error.reason === 'timeout'
-        ? { code: 'provider_timeout', message: 'The payment provider did not answer in time' }
-        : { code: 'provider_unavailable', message: 'The payment provider is unavailable' };
-    return fail(deps, payment, failure, cause);
+    // Breaker open, this card in its back-off, or no answer in time: the order cannot wait, so the
+    // payment fails (and the saga cancels the order). The provider saw the same idempotency key on every attempt.
+    return fail(deps, payment, unavailableFailure(error), cause);
   }
 
   if (result.outcome === 'declined') {
@@ -121,6 +118,17 @@ async function attemptCharge(deps: BillingDeps, payment: Payment, cause: EventCa
     );
   }
   return settled;
+}
+
+function unavailableFailure(error: ProviderUnavailableError): PaymentFailure {
+  switch (error.reason) {
+    case 'timeout':
+      return { code: 'provider_timeout', message: 'The payment provider did not answer in time' };
+    case 'card_backoff':
+      return { code: 'card_retry_later', message: 'This card kept failing; try again later or use another card' };
+    default:
+      return { code: 'provider_unavailable', message: 'The payment provider is unavailable' };
+  }
 }
 
 async function fail(deps: BillingDeps, payment: Payment, failure: PaymentFailure, cause: EventCause): Promise<Payment> {

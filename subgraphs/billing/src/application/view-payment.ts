@@ -1,5 +1,6 @@
 import { canAccessUserData, forbidden, notFound, requireViewer, type Viewer } from '@commerce/platform';
 import type { Payment } from '../domain/payment.ts';
+import { isVisibleTo, type PaymentMethod } from '../domain/payment-method.ts';
 import type { BillingDeps } from './billing-deps.ts';
 import { UUID_SHAPE } from './billing-deps.ts';
 
@@ -29,4 +30,21 @@ export async function viewOrderPayment(
   if (!payment) return null;
   if (!canAccessUserData(viewer, payment.userId)) throw forbidden("You cannot see this order's payment");
   return payment;
+}
+
+/**
+ * `Payment.paymentMethod`: the card the order named, shown to the card's owner only. The order's
+ * buyer chose that id at checkout and could have named anyone's card (the charge then fails with
+ * `payment_method_unavailable`), so the payment pointing at a card proves nothing. Anyone else,
+ * admins included, gets null: the same answer as a payment without a card, so it reveals nothing.
+ */
+export async function viewPaymentMethodOfPayment(
+  load: (paymentMethodId: string) => Promise<PaymentMethod | null>,
+  viewer: Viewer | null,
+  payment: Pick<Payment, 'paymentMethodId'>,
+): Promise<PaymentMethod | null> {
+  const { userId } = requireViewer(viewer);
+  if (!payment.paymentMethodId) return null;
+  const method = await load(payment.paymentMethodId);
+  return method && isVisibleTo(method, userId) ? method : null;
 }

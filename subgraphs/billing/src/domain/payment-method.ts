@@ -38,3 +38,11 @@ export function isWellFormedCard(card: CardDetails): boolean {
 }
 
 export const isActive = (method: PaymentMethod): boolean => method.removedAt === null;
+
+/**
+ * A saved card is shown to its owner only: not to other customers, and not to admins either (support
+ * never needs someone's wallet). This holds wherever a card is reached, also through a reference a
+ * client supplied, such as the card an order named at checkout.
+ */
+export const isVisibleTo = (method: Pick<PaymentMethod, 'userId'>, viewerUserId: string): boolean =>
+  method.userId === viewerUserId;

@@ -10,6 +10,8 @@ export type PaymentFailureCode =
   | 'payment_method_unavailable'
   /** The provider did not answer in time; nothing was captured as far as we know. */
   | 'provider_timeout'
+  /** This card's recent charges kept failing, so it is refused for a while without asking the provider. */
+  | 'card_retry_later'
   /** The provider kept failing or its circuit breaker is open. */
   | 'provider_unavailable';
 

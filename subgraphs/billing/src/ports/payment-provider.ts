@@ -20,6 +20,17 @@ export interface ChargeRequest {
   idempotencyKey: string;
   /** Shown on the provider's dashboard; never card data. */
   description: string;
+  /** Who pays with which saved card (billing's own ids, like a processor's customer and payment method). */
+  payer: ChargePayer;
+}
+
+/**
+ * Billing's ids for the customer and the saved card behind a charge. The resilience layer keeps failures
+ * per card and per customer with them, so one card that keeps failing cannot open the circuit for all.
+ */
+export interface ChargePayer {
+  customerId: string;
+  paymentMethodId: string;
 }
 
 /** A decline is an answer, not a failure: it is never retried and does not trip the circuit breaker. */
@@ -43,11 +54,12 @@ export class ProviderTransientError extends Error {
   }
 }
 
-export type ProviderUnavailableReason = 'timeout' | 'circuit_open' | 'retries_exhausted' | 'error';
+/** `card_backoff`: this card kept failing, so billing refuses it for a while without asking the provider. */
+export type ProviderUnavailableReason = 'timeout' | 'circuit_open' | 'card_backoff' | 'retries_exhausted' | 'error';
 
 /**
- * The provider could not be reached in a useful time: after retries, on timeout, or while its circuit
- * is open. Raised by the resilience layer, so use cases see one error type for "no answer".
+ * The provider could not be reached in a useful time: after retries, on timeout, while its circuit
+ * is open, or (for one card) while that card's back-off lasts. Raised by the resilience layer, so use cases see one error type for "no answer".
  */
 export class ProviderUnavailableError extends Error {
   constructor(

@@ -11,7 +11,7 @@ import { reconcileLedger, type LedgerReconciliation } from '../../application/re
 import { refundPayment } from '../../application/refund-payment.ts';
 import { removePaymentMethod } from '../../application/remove-payment-method.ts';
 import { setDefaultPaymentMethod } from '../../application/set-default-payment-method.ts';
-import { viewOrderPayment, viewPayment } from '../../application/view-payment.ts';
+import { viewOrderPayment, viewPayment, viewPaymentMethodOfPayment } from '../../application/view-payment.ts';
 import { refundableCents } from '../../domain/payment.ts';
 import type { BillingLoaders } from './loaders.ts';
 
@@ -69,7 +69,7 @@ export const resolvers: ResolverMap = {
     refunded: (payment: Payment) => ({ amountCents: payment.refundedCents, currency: payment.amount.currency }),
     refundable: (payment: Payment) => ({ amountCents: refundableCents(payment), currency: payment.amount.currency }),
     paymentMethod: (payment: Payment, _args: unknown, context: BillingContext) =>
-      payment.paymentMethodId ? context.loaders.paymentMethodById.load(payment.paymentMethodId) : null,
+      viewPaymentMethodOfPayment((id) => context.loaders.paymentMethodById.load(id), context.viewer, payment),
     refunds: (payment: Payment, args: { first?: number | null; after?: string | null }, context: BillingContext) =>
       listRefunds(context.deps, payment.id, args),
     createdAt: (payment: Payment) => payment.createdAt.toISOString(),

@@ -58,10 +58,20 @@ export class FakePaymentProvider implements PaymentProvider {
   private readonly transientFailuresSeen = new Set<string>();
   private readonly callsByKey = new Map<string, number>();
   private counters = { chargeCalls: 0, captures: 0, declines: 0, refundCalls: 0, refunds: 0 };
+  private outage = false;
 
   constructor(private readonly clock: () => Date = () => new Date()) {}
 
-  async describePaymentMethod(token: string): Promise<CardDetails | null> {
+  /**
+   * Test seam for a provider-wide outage: while on, no call is answered (each hangs until its caller
+   * gives up), whatever the card — unlike `tok_timeout`, which is one card's problem.
+   */
+  simulateOutage(on: boolean): void {
+    this.outage = on;
+  }
+
+  async describePaymentMethod(token: string, signal?: AbortSignal): Promise<CardDetails | null> {
+    if (this.outage) return waitForever(signal);
     const card = testCard(token);
     if (!card) return null;
     return { brand: card.brand, last4: card.last4, expMonth: 12, expYear: this.clock().getUTCFullYear() + 3 };
@@ -70,6 +80,7 @@ export class FakePaymentProvider implements PaymentProvider {
   async charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult> {
     this.counters.chargeCalls += 1;
     this.callsByKey.set(request.idempotencyKey, (this.callsByKey.get(request.idempotencyKey) ?? 0) + 1);
+    if (this.outage) return waitForever(signal);
     const fingerprint = `${request.paymentToken}|${request.amountCents}|${request.currency}`;
     const earlier = this.charges.get(request.idempotencyKey);
     if (earlier) return this.replay(earlier, fingerprint);
@@ -98,8 +109,9 @@ export class FakePaymentProvider implements PaymentProvider {
     }
   }
 
-  async refund(request: ProviderRefundRequest): Promise<ProviderRefundResult> {
+  async refund(request: ProviderRefundRequest, signal?: AbortSignal): Promise<ProviderRefundResult> {
     this.counters.refundCalls += 1;
+    if (this.outage) return waitForever(signal);
     const fingerprint = `${request.chargeId}|${request.amountCents}|${request.currency}`;
     const earlier = this.refunds.get(request.idempotencyKey);
     if (earlier) return this.replay(earlier, fingerprint);

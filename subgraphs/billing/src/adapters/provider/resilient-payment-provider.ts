@@ -1,20 +1,11 @@
 import {
-  circuitBreaker,
-  CircuitState,
-  ConsecutiveBreaker,
   decorrelatedJitterGenerator,
   ExponentialBackoff,
-  handleAll,
   handleType,
-  isBrokenCircuitError,
-  isIsolatedCircuitError,
   retry,
   TaskCancelledError,
   timeout,
   TimeoutStrategy,
-  wrap,
-  type CircuitBreakerPolicy,
-  type IPolicy,
   type RetryPolicy,
   type TimeoutPolicy,
 } from 'cockatiel';
@@ -24,12 +15,14 @@ import type { CardDetails } from '../../domain/payment-method.ts';
 import {
   ProviderTransientError,
   ProviderUnavailableError,
+  type ChargePayer,
   type ChargeRequest,
   type ChargeResult,
   type PaymentProvider,
   type ProviderRefundRequest,
   type ProviderRefundResult,
 } from '../../ports/payment-provider.ts';
+import { CardBackoff, ProviderCircuit, type CircuitStateName, type Now } from './failure-isolation.ts';
 
 export interface ProviderPolicySettings {
   /** Longest wait for one provider answer. */
@@ -38,10 +31,21 @@ export interface ProviderPolicySettings {
   maxRetries: number;
   retryInitialDelayMs: number;
   retryMaxDelayMs: number;
-  /** Consecutive failed calls that open the circuit. */
+  /** Failed calls in a row (no successful answer between them) that open the circuit... */
   breakerThreshold: number;
+  /** ...when they came from at least this many distinct customers: one customer's card is not an outage. */
+  breakerMinCustomers: number;
+  /** Failures older than this no longer count towards opening the circuit. */
+  breakerWindowMs: number;
   /** How long an open circuit fails fast before letting one probe call through (half-open). */
   breakerHalfOpenAfterMs: number;
+  /** Failed charges of one card in a row (timeouts, errors, declines) after which that card alone is refused. */
+  cardFailureThreshold: number;
+  /** How long such a card is refused first; doubles with each further failure, up to cardBackoffMaxMs. */
+  cardBackoffMs: number;
+  cardBackoffMaxMs: number;
+  /** Cards whose failures are remembered at most (least recently used forgotten first). */
+  cardsTracked: number;
 }
 
 export const DEFAULT_PROVIDER_POLICY: ProviderPolicySettings = {
@@ -50,7 +54,13 @@ export const DEFAULT_PROVIDER_POLICY: ProviderPolicySettings = {
   retryInitialDelayMs: 100,
   retryMaxDelayMs: 2_000,
   breakerThreshold: 5,
+  breakerMinCustomers: 3,
+  breakerWindowMs: 60_000,
   breakerHalfOpenAfterMs: 30_000,
+  cardFailureThreshold: 3,
+  cardBackoffMs: 30_000,
+  cardBackoffMaxMs: 600_000,
+  cardsTracked: 10_000,
 };
 
 /** The longest one call through the policy can take; leases on payments and refunds must outlast it. */
@@ -63,16 +73,13 @@ const isTimeout = (error: unknown) => error instanceof TaskCancelledError;
 type Operation = 'describe_payment_method' | 'charge' | 'refund';
 type AttemptOutcome = 'success' | 'declined' | 'transient_error' | 'timeout' | 'error';
 
-const CIRCUIT_STATE_NAMES: Record<CircuitState, string> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half_open',
-  [CircuitState.Isolated]: 'isolated',
-};
+/** The gauge's values, unchanged from the cockatiel breaker the dashboards and alerts were built on. */
+const CIRCUIT_STATE_VALUES: Record<CircuitStateName, number> = { closed: 0, open: 1, half_open: 2 };
 
 export interface ProviderMetrics {
   circuitState: Gauge<'provider'>;
   retries: Counter<'provider' | 'operation'>;
+  cardRefusals: Counter<'provider'>;
   latency: Histogram<'provider' | 'operation' | 'outcome'>;
 }
 
@@ -81,7 +88,7 @@ export function createProviderMetrics(registry: Registry): ProviderMetrics {
   return {
     circuitState: new Gauge({
       name: 'billing_provider_circuit_state',
-      help: 'Payment provider circuit breaker state: 0 closed, 1 open, 2 half-open, 3 isolated',
+      help: 'Payment provider circuit breaker state: 0 closed, 1 open, 2 half-open',
       labelNames: ['provider'] as const,
       registers: [registry],
     }),
@@ -89,6 +96,12 @@ export function createProviderMetrics(registry: Registry): ProviderMetrics {
       name: 'billing_provider_retries_total',
       help: 'Payment provider calls retried after a transient failure',
       labelNames: ['provider', 'operation'] as const,
+      registers: [registry],
+    }),
+    cardRefusals: new Counter({
+      name: 'billing_provider_card_refusals_total',
+      help: 'Charges refused without calling the provider because that card kept failing (its own back-off)',
+      labelNames: ['provider'] as const,
       registers: [registry],
     }),
     latency: new Histogram({
@@ -102,44 +115,64 @@ export function createProviderMetrics(registry: Registry): ProviderMetrics {
 }
 
 /**
- * Wraps the real (or fake) provider in cockatiel policies: every attempt has a timeout; transient
- * failures are retried with exponential backoff and decorrelated jitter; consecutive failures open a
- * circuit breaker so an outage fails fast instead of piling up requests. Retries are safe because
- * every money-moving call carries the same idempotency key on every attempt.
+ * Wraps the real (or fake) provider in resilience policies: every attempt has a timeout; transient
+ * failures are retried with exponential backoff and decorrelated jitter (cockatiel); failures open a
+ * circuit so an outage fails fast instead of piling up requests. Retries are safe because every
+ * money-moving call carries the same idempotency key on every attempt.
+ *
+ * Failures stay with whoever they belong to (failure-isolation.ts): a charge names its card and
+ * customer; a card that keeps failing is refused on its own for a while, and the circuit opens only
+ * when failures come from several customers. Declines are answers: they never count against the
+ * provider (only against the card that keeps being declined).
  *
  * Callers only ever see the provider's own answers or a ProviderUnavailableError.
  */
 export class ResilientPaymentProvider implements PaymentProvider {
   readonly name: string;
-  private readonly breaker: CircuitBreakerPolicy;
+  private readonly circuit: ProviderCircuit;
+  private readonly cards: CardBackoff;
   private readonly attemptTimeout: TimeoutPolicy;
-  private readonly policies: Record<Operation, IPolicy>;
+  private readonly retries: Record<Operation, RetryPolicy>;
 
   constructor(
     private readonly inner: PaymentProvider,
     private readonly settings: ProviderPolicySettings,
     private readonly logger: Logger,
     private readonly metrics: ProviderMetrics,
+    now: Now = Date.now,
   ) {
     this.name = inner.name;
     this.attemptTimeout = timeout(settings.timeoutMs, TimeoutStrategy.Aggressive);
-    // Declines are results, not errors: only real failures count towards opening the circuit.
-    this.breaker = circuitBreaker(handleAll, {
-      halfOpenAfter: settings.breakerHalfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(settings.breakerThreshold),
-    });
-    this.metrics.circuitState.set({ provider: this.name }, CircuitState.Closed);
-    this.breaker.onStateChange((state) => this.onCircuitStateChange(state));
-    this.policies = {
-      describe_payment_method: wrap(this.retryPolicy('describe_payment_method'), this.breaker),
-      charge: wrap(this.retryPolicy('charge'), this.breaker),
-      refund: wrap(this.retryPolicy('refund'), this.breaker),
+    this.circuit = new ProviderCircuit(
+      {
+        failureThreshold: settings.breakerThreshold,
+        minDistinctSources: settings.breakerMinCustomers,
+        windowMs: settings.breakerWindowMs,
+        halfOpenAfterMs: settings.breakerHalfOpenAfterMs,
+      },
+      now,
+    );
+    this.cards = new CardBackoff(
+      {
+        failureThreshold: settings.cardFailureThreshold,
+        backoffMs: settings.cardBackoffMs,
+        maxBackoffMs: settings.cardBackoffMaxMs,
+        capacity: settings.cardsTracked,
+      },
+      now,
+    );
+    this.metrics.circuitState.set({ provider: this.name }, CIRCUIT_STATE_VALUES.closed);
+    this.circuit.onStateChange((state) => this.onCircuitStateChange(state));
+    this.retries = {
+      describe_payment_method: this.retryPolicy('describe_payment_method'),
+      charge: this.retryPolicy('charge'),
+      refund: this.retryPolicy('refund'),
     };
   }
 
-  /** 'closed' | 'open' | 'half_open' | 'isolated' (for readiness pages and tests). */
-  get circuitState(): string {
-    return CIRCUIT_STATE_NAMES[this.breaker.state];
+  /** 'closed' | 'open' | 'half_open' (for readiness pages and tests). */
+  get circuitState(): CircuitStateName {
+    return this.circuit.state;
   }
 
   describePaymentMethod(token: string): Promise<CardDetails | null> {
@@ -151,6 +184,7 @@ export class ResilientPaymentProvider implements PaymentProvider {
       'charge',
       (signal) => this.inner.charge(request, signal),
       (result) => (result.outcome === 'declined' ? 'declined' : 'success'),
+      request.payer,
     );
   }
 
@@ -190,11 +224,56 @@ export class ResilientPaymentProvider implements PaymentProvider {
     operation: Operation,
     attempt: (signal: AbortSignal) => Promise<Result>,
     classify: (result: Result) => AttemptOutcome = () => 'success',
+    payer?: ChargePayer,
   ): Promise<Result> {
+    if (payer) this.refuseCardInBackoff(operation, payer);
+    await this.admit(operation);
+    let result: Result;
     try {
-      return await this.policies[operation].execute(({ signal }) => this.timedAttempt(operation, attempt, classify, signal));
+      result = await this.retries[operation].execute(({ signal }) => this.timedAttempt(operation, attempt, classify, signal));
     } catch (error) {
+      this.circuit.recordFailure(payer?.customerId);
+      if (payer) this.cardFailed(operation, payer);
       throw this.unavailable(operation, error);
+    }
+    this.circuit.recordSuccess(); // the provider answered, a decline too
+    if (payer) {
+      if (classify(result) === 'declined') this.cardFailed(operation, payer);
+      else this.cards.recordSuccess(payer.paymentMethodId);
+    }
+    return result;
+  }
+
+  /** Open: refused at once. Half-open: waits for the probe's answer, then goes ahead if it closed the circuit. */
+  private async admit(operation: Operation): Promise<void> {
+    while (!this.circuit.admit()) {
+      if (this.circuit.state !== 'half_open') {
+        this.logger.warn({ provider: this.name, operation }, 'payment provider call refused: circuit open');
+        throw new ProviderUnavailableError('circuit_open', 'The payment provider circuit is open');
+      }
+      await this.circuit.probed();
+    }
+  }
+
+  /** A card in its back-off is refused here: the provider is not asked, the circuit not touched. */
+  private refuseCardInBackoff(operation: Operation, payer: ChargePayer): void {
+    const retryAfterMs = this.cards.refusedFor(payer.paymentMethodId);
+    if (retryAfterMs === 0) return;
+    this.metrics.cardRefusals.inc({ provider: this.name });
+    this.logger.warn(
+      { provider: this.name, operation, paymentMethodId: payer.paymentMethodId, customerId: payer.customerId, retryAfterMs },
+      'charge refused without calling the provider: this card keeps failing',
+    );
+    throw new ProviderUnavailableError('card_backoff', 'This card kept failing; it is refused for a while');
+  }
+
+  private cardFailed(operation: Operation, payer: ChargePayer): void {
+    const backoffMs = this.cards.recordFailure(payer.paymentMethodId);
+    if (backoffMs > 0) {
+      this.logger.warn(
+        { provider: this.name, operation, paymentMethodId: payer.paymentMethodId, customerId: payer.customerId, backoffMs },
+        'card keeps failing: refusing its charges for a while',
+      );
     }
   }
 
@@ -236,10 +315,6 @@ export class ResilientPaymentProvider implements PaymentProvider {
 
   private unavailable(operation: Operation, error: unknown): ProviderUnavailableError {
     if (error instanceof ProviderUnavailableError) return error;
-    if (isBrokenCircuitError(error) || isIsolatedCircuitError(error)) {
-      this.logger.warn({ provider: this.name, operation }, 'payment provider call refused: circuit open');
-      return new ProviderUnavailableError('circuit_open', 'The payment provider circuit is open');
-    }
     if (isTimeout(error)) return new ProviderUnavailableError('timeout', 'The payment provider did not answer in time');
     if (error instanceof ProviderTransientError) {
       return new ProviderUnavailableError('retries_exhausted', 'The payment provider kept failing');
@@ -252,17 +327,17 @@ export class ResilientPaymentProvider implements PaymentProvider {
     return new ProviderUnavailableError('error', 'The payment provider call failed');
   }
 
-  private onCircuitStateChange(state: CircuitState): void {
-    this.metrics.circuitState.set({ provider: this.name }, state);
-    const fields = { provider: this.name, circuit: CIRCUIT_STATE_NAMES[state] };
-    if (state === CircuitState.Open) {
+  private onCircuitStateChange(state: CircuitStateName): void {
+    this.metrics.circuitState.set({ provider: this.name }, CIRCUIT_STATE_VALUES[state]);
+    const fields = { provider: this.name, circuit: state };
+    if (state === 'open') {
       this.logger.error(
         { ...fields, halfOpenAfterMs: this.settings.breakerHalfOpenAfterMs },
         'payment provider circuit opened: calls fail fast until a probe succeeds',
       );
-    } else if (state === CircuitState.HalfOpen) {
+    } else if (state === 'half_open') {
       this.logger.warn(fields, 'payment provider circuit half-open: probing with the next call');
-    } else if (state === CircuitState.Closed) {
+    } else {
       this.logger.info(fields, 'payment provider circuit closed: calls flow again');
     }
   }
