@@ -13,7 +13,16 @@ import {
   waitForOrder,
   insertUnannouncedOrder,
 } from './saga-support.ts';
-import { documentedMetrics, families, samples, scrape, scrapeUntil, valueOf, type Deployable } from './metrics-support.ts';
+import {
+  documentedMetrics,
+  families,
+  PRODUCERS,
+  samples,
+  scrape,
+  scrapeUntil,
+  valueOf,
+  type Deployable,
+} from './metrics-support.ts';
 
 jest.setTimeout(90_000);
 
@@ -34,6 +43,10 @@ describe('service metrics (embedded)', () => {
     expect(byName.get('orders_pending_oldest_age_seconds')).toEqual(['orders']);
     expect(byName.get('orders_saga_outcomes_total')).toEqual(['orders']);
     expect(byName.get('db_pool_waiting_requests')).toEqual(['catalog', 'users', 'orders', 'billing']);
+    // Every service with an outbox reports it (billing built its relay by hand and had none of these).
+    expect(PRODUCERS).toEqual(['catalog', 'users', 'orders', 'billing']);
+    for (const name of ['outbox_backlog_events', 'outbox_published_total', 'outbox_publish_failures_total'])
+      expect(byName.get(name)).toEqual(PRODUCERS);
   });
 
   test('every documented series is on the /metrics of every service that should expose it', async () => {

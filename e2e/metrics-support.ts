@@ -8,12 +8,20 @@ import type { TestStack } from '@commerce/testkit';
 export const SUBGRAPHS = ['catalog', 'users', 'orders', 'billing'] as const;
 export type Deployable = 'gateway' | (typeof SUBGRAPHS)[number];
 
+/**
+ * The subgraphs that produce events, read from the one place that decides it: an outbox table in the service's
+ * Prisma schema. A new producer is checked for the outbox metrics without anyone listing it here.
+ */
+export const PRODUCERS: Deployable[] = SUBGRAPHS.filter((service) =>
+  /@@map\("outbox_events"\)/.test(readFileSync(new URL(`../prisma/${service}/schema.prisma`, import.meta.url), 'utf8')),
+);
+
 /** What the "From" column of the metrics table means, with PGlite or PostgreSQL databases. */
 const from = (database: 'pglite' | 'postgres'): Record<string, Deployable[]> => ({
   'every service': ['gateway', ...SUBGRAPHS],
   subgraphs: [...SUBGRAPHS],
   'subgraphs on PostgreSQL': database === 'postgres' ? [...SUBGRAPHS] : [],
-  'producing subgraphs': ['catalog', 'users', 'orders'],
+  'producing subgraphs': PRODUCERS,
   'consuming services': ['catalog', 'orders', 'billing'],
   'consuming services and gateway': ['catalog', 'orders', 'billing', 'gateway'],
   gateway: ['gateway'],

@@ -4,8 +4,8 @@
  * from a ServiceRuntime that configuration chose (embedded or full mode).
  */
 import { runMain, type Logger, type RunningServer } from '@commerce/platform';
-import { OutboxRelay } from '@commerce/events';
-import { createServiceRuntime, startServiceServer, type ServiceRuntime } from '@commerce/runtime';
+import type { OutboxRelay } from '@commerce/events';
+import { createServiceRuntime, startOutboxRelay, startServiceServer, type ServiceRuntime } from '@commerce/runtime';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { createBillingLoaders } from './adapters/graphql/loaders.ts';
 import { resolvers, type BillingContext } from './adapters/graphql/resolvers.ts';
@@ -65,12 +65,8 @@ export async function startService(runtime: ServiceRuntime, overrides: BillingOv
   // One query before anything runs concurrently: fails fast on a dead database, and loads Prisma's
   // lazily imported engine once (under jest's ESM loader, concurrent first imports of it can fail).
   await prisma.$queryRaw`SELECT 1`;
-  const relay = new OutboxRelay(prisma, {
-    publisher: runtime.bus,
-    logger: runtime.logger,
-    service: runtime.name, // names its producer spans
-    onPublishFailed: (count, error) => runtime.logger.warn({ count, error }, 'billing events not published yet'),
-  });
+  // Publishes billing's outbox with the same settings and outbox_* metrics as every producer (startOutboxRelay).
+  const relay = startOutboxRelay(runtime, prisma);
   const adapter = overrides.provider ?? createPaymentProvider(config, runtime.logger, runtime.config.production);
   const provider = new ResilientPaymentProvider(adapter, policy, runtime.logger, createProviderMetrics(runtime.metrics.registry));
   const payments = new PrismaPaymentRepository(prisma, () => relay.notify());
@@ -96,7 +92,6 @@ export async function startService(runtime: ServiceRuntime, overrides: BillingOv
     context: (base) => ({ ...base, deps, loaders: createBillingLoaders(payments, methods) }),
     database: prisma,
   });
-  relay.start();
   // The order saga: StockReserved → charge, OrderCancelled → refund.
   const saga = await startBillingSaga(runtime, prisma, deps);
   runtime.logger.info({ provider: adapter.name, policy }, 'billing payment provider ready');
