@@ -35,9 +35,10 @@ export function createHttpApp({ logger, metrics, trustProxy }: HttpAppOptions): 
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = req.route?.path ?? req.baseUrl ?? req.path;
+      // A path no route matched is one label value: the raw path would let any client mint new series without end.
+      const route = req.route?.path ?? req.baseUrl;
       metrics.httpDuration.observe(
-        { method: req.method, route: String(route || req.path), status: String(res.statusCode) },
+        { method: req.method, route: String(route || 'unmatched'), status: String(res.statusCode) },
         seconds,
       );
       logger.debug(

@@ -80,6 +80,13 @@ describe('subgraph server bootstrap', () => {
     await request(management).post('/graphql').send({ query: '{ hello }' }).expect(404);
   });
 
+  it('counts requests to paths no route matches under one label, so clients cannot mint metric series', async () => {
+    for (const path of ['/no-such-page-1', '/no-such-page-2', '/wp-admin.php']) await request(base).get(path).expect(404);
+    const metrics = (await request(management).get('/metrics')).text;
+    expect(metrics).not.toMatch(/no-such-page|wp-admin/);
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="unmatched"[^}]*status="404"/);
+  });
+
   it('returns a request id header and hides internal errors', async () => {
     const response = await request(base).post('/graphql').set('x-request-id', 'abc-123').send({ query: '{ broken }' });
     expect(response.headers['x-request-id']).toBe('abc-123');
