@@ -17,6 +17,7 @@ import {
   httpServerSpan,
   listen,
   rejectNulCharactersPlugin,
+  createSubgraphTokenSigner,
   type Logger,
 } from '@commerce/platform';
 import {
@@ -30,7 +31,7 @@ import {
   type EventSubscriber,
   type Subscription,
 } from '@commerce/events';
-import { loadJwtKeys } from '@commerce/runtime/keys';
+import { loadJwtKeys, loadSubgraphAccessKeys } from '@commerce/runtime/keys';
 import type { ServiceName } from '@commerce/runtime/services';
 import type { GatewayConfig } from './config.ts';
 import { SUPERGRAPH_FILE } from './compose-supergraph.ts';
@@ -94,6 +95,8 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const metrics = createGatewayMetrics();
   const jwt = loadJwtKeys(config.jwt);
+  // Every call to a subgraph carries a token signed with this keyring (subgraphs answer no one else).
+  const subgraphTokens = createSubgraphTokenSigner(loadSubgraphAccessKeys(config.subgraphAccess), 'gateway');
   const safelist = config.persistedQueries.safelistFile ? loadSafelist(config.persistedQueries.safelistFile) : undefined;
   const supergraphSdl = dependencies.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8');
   // Configured URLs win; a subgraph the configuration does not know keeps its composed URL.
@@ -131,7 +134,8 @@ export async function startGateway(
       : undefined;
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new SubgraphDataSource(name, subgraphUrls[name] ?? url!, subgraphFetch, logger),
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource(name, subgraphUrls[name] ?? url!, subgraphFetch, logger, subgraphTokens),
     ...(passthrough ? { experimental_didResolveQueryPlan: passthrough.didResolveQueryPlan } : {}),
   });
   gateway.onSchemaLoadOrUpdate((update) => {
@@ -140,6 +144,7 @@ export async function startGateway(
   });
   const subgraphsAnswer = subgraphsReadiness({
     urls: subgraphUrls,
+    tokens: subgraphTokens,
     timeoutMs: Math.min(config.subgraphTimeoutMs, 2000),
     logger,
   });

@@ -13,3 +13,4 @@ export * from './subgraph-schema.ts';
 export * from './jwt.ts';
 export * from './rate-limit.ts';
 export * from './nul-characters.ts';
+export * from './subgraph-access.ts';

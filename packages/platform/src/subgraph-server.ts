@@ -14,6 +14,7 @@ import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
 import type { Authenticator, Viewer } from './auth.ts';
 import { currentRequestContext, type RequestContext } from './request-context.ts';
 import { graphqlOperationSpanPlugin, httpServerSpan } from './tracing.ts';
+import { createSubgraphTokenVerifier, requireSubgraphToken, type SubgraphKeyring } from './subgraph-access.ts';
 
 export interface SubgraphContextBase extends BaseContext {
   viewer: Viewer | null;
@@ -42,6 +43,11 @@ export interface SubgraphServerOptions<Context extends SubgraphContextBase> {
   routes?: (app: Express) => void;
   /** See HttpAppOptions.trustProxy: which proxies (the gateway) may name the client address. */
   trustProxy?: string | number;
+  /**
+   * The keys of the subgraph access tokens (`SUBGRAPH_AUTH_KEYS`): `/graphql` answers 401 to a call
+   * without a valid token for this subgraph, before its body is read. Every service passes one.
+   */
+  accessKeys: SubgraphKeyring;
 }
 
 export interface RunningServer {
@@ -88,6 +94,8 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
   options.routes?.(app);
   app.use(
     '/graphql',
+    // The gateway's proof first: a stranger's call gets 401 before any body parsing or GraphQL work.
+    requireSubgraphToken(createSubgraphTokenVerifier(options.accessKeys, name), logger),
     // A SERVER span continuing the gateway's (or the calling subgraph's) traceparent.
     httpServerSpan(name),
     express.json({ limit: options.bodyLimit ?? '1mb' }),
@@ -106,7 +114,7 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
 
   app.use(httpErrorHandler(logger));
 
-  const port = await listen(httpServer, options.port, options.host ?? '0.0.0.0');
+  const port = await listen(httpServer, options.port, options.host ?? '127.0.0.1');
   const url = `http://127.0.0.1:${port}/graphql`;
   logger.info({ port }, `${name} subgraph listening`);
   return {
