@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import os from 'node:os';
-import { ConfigError, createLogger } from '@commerce/platform';
+import { ConfigError, createLogger, generateSubgraphKeys } from '@commerce/platform';
 import { loadGatewayConfig, startGateway } from '@commerce/gateway';
 import { startTestStack, type TestStack } from '@commerce/testkit';
 import { SUBGRAPH_NAMES, subgraphAccessSuite, type SubgraphName } from './subgraph-access.shared.ts';
@@ -45,6 +45,33 @@ describe('embedded mode', () => {
     }
     // The gateway is the one that listens where HOST says.
     if (external) expect(await connects(external, stack.gateway.port)).toBe(true);
+  });
+});
+
+describe('a gateway whose keyring the subgraphs do not share', () => {
+  it("answers SERVICE_UNAVAILABLE for their fields (a misconfiguration, not the client's fault) and is not ready", async () => {
+    const stranger = await startGateway(
+      loadGatewayConfig({
+        ...stack.env,
+        HOST: '127.0.0.1',
+        GATEWAY_PORT: '0',
+        SUBGRAPH_AUTH_KEYS: generateSubgraphKeys('other'),
+      }),
+      createLogger({ service: 'gateway', level: 'silent' }),
+    );
+    try {
+      const response = await fetch(`http://127.0.0.1:${stranger.port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ products(first: 1) { totalCount } }' }),
+      });
+      const body = (await response.json()) as { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] };
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', serviceName: 'catalog' });
+      expect(JSON.stringify(body)).not.toMatch(/SUBGRAPH_TOKEN_REQUIRED|401/);
+      expect((await fetch(`http://127.0.0.1:${stranger.port}/ready`)).status).toBe(503);
+    } finally {
+      await stranger.stop();
+    }
   });
 });
 
