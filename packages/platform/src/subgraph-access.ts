@@ -20,6 +20,8 @@ export const SUBGRAPH_KEYS_VARIABLE = 'SUBGRAPH_AUTH_KEYS';
 /** `extensions.code` of the 401 a subgraph answers to a call without a valid token. */
 export const SUBGRAPH_TOKEN_REQUIRED = 'SUBGRAPH_TOKEN_REQUIRED';
 const ALGORITHM = 'HS256' as const;
+/** Clocks of the gateway's and the subgraphs' hosts may differ by this much. */
+const CLOCK_TOLERANCE_SECONDS = 5;
 /** 256-bit secrets: HS256's own strength; shorter ones are refused at start. */
 const MIN_SECRET_BYTES = 32;
 
@@ -144,7 +146,7 @@ export function createSubgraphTokenVerifier(
         algorithms: [ALGORITHM],
         audience,
         clockTimestamp: Math.floor(at / 1000),
-        clockTolerance: 5,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
       }) as jwt.JwtPayload;
     } catch (error) {
       if (error instanceof jwt.TokenExpiredError) return { ok: false, reason: 'expired' };
@@ -153,9 +155,10 @@ export function createSubgraphTokenVerifier(
     const { iss, iat, exp } = claims;
     if (typeof iss !== 'string' || typeof iat !== 'number' || typeof exp !== 'number')
       return { ok: false, reason: 'missing claims' };
-    if (exp - iat > maxLifetimeSeconds || iat * 1000 > at + 5_000) return { ok: false, reason: 'lifetime too long' };
+    if (exp - iat > maxLifetimeSeconds || iat > at / 1000 + CLOCK_TOLERANCE_SECONDS)
+      return { ok: false, reason: 'lifetime too long' };
     if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
-    verified.set(token, { expiresAt: exp * 1000, issuer: iss });
+    verified.set(token, { expiresAt: (exp + CLOCK_TOLERANCE_SECONDS) * 1000, issuer: iss });
     return { ok: true, issuer: iss };
   };
 }
