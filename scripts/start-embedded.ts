@@ -11,7 +11,8 @@ await runMain('embedded', undefined, async () => {
   const stack = await startEmbeddedSubgraphs();
   // The gateway calls the subgraphs where they really listen (their <SERVICE>_PORT may differ from the defaults).
   const serviceUrls = Object.fromEntries(stack.services.map((service) => [`${service.name.toUpperCase()}_URL`, service.url]));
-  const gatewayConfig = loadGatewayConfig({ ...serviceUrls, ...process.env });
+  // …and signs its calls with the keyring they were started with (generated for this run unless set).
+  const gatewayConfig = loadGatewayConfig({ ...serviceUrls, ...process.env, SUBGRAPH_AUTH_KEYS: stack.subgraphAuthKeys });
   const gateway = await startGateway(gatewayConfig, createLogger({ service: 'gateway', level: gatewayConfig.logLevel }), {
     bus: stack.bus,
   });
@@ -22,7 +23,9 @@ await runMain('embedded', undefined, async () => {
     `  Playground:  ${gateway.url.replace(/\/graphql$/, '/playground')}`,
     // /health, /ready and /metrics are on each service's management port, not on the graph's.
     `  Metrics:     ${gateway.management.url}/metrics  (/health, /ready there too)`,
-    ...stack.services.map((s) => `  ${s.name.padEnd(12)} ${s.url}  management ${s.management.url}`),
+    ...stack.services.map(
+      (s) => `  ${s.name.padEnd(12)} ${s.url}  management ${s.management.url}  (loopback; answers the gateway only)`,
+    ),
     ...stack.notes.map((note) => `  ${note}`),
     '',
     `  Try: curl -s ${gateway.url} -H 'content-type: application/json' \\`,

@@ -7,7 +7,9 @@ import { cpuMillis } from '../src/load/run-load.ts';
 import { summarize } from '../src/profile.ts';
 import { HOPS, hopLatencies, type OutboxTimes } from '../src/scenarios/saga-hops.ts';
 import { evaluateTargets, renderMarkdown, writeResults, type RunResults } from '../src/report.ts';
-import { SUPERGRAPH_FILE, pointSupergraphAt } from '../src/stack/stack.ts';
+import { pathToFileURL } from 'node:url';
+import { createSubgraphTokenVerifier, parseSubgraphKeyring, SUBGRAPH_TOKEN_HEADER } from '@commerce/platform';
+import { HIVE_CONFIG_FILE, SUPERGRAPH_FILE, hiveGatewayEnv, jwtEnv, pointSupergraphAt } from '../src/stack/stack.ts';
 import type { Measurement } from '../src/load/run-load.ts';
 
 /** A run's metadata as the report needs it (the figures themselves do not matter here). */
@@ -50,6 +52,43 @@ describe('the supergraph Hive Gateway serves', () => {
     for (const [name, url] of Object.entries(urls)) expect(pointed).toContain(`@join__graph(name: "${name}", url: "${url}")`);
     const withoutUrls = (sdl: string) => sdl.replace(/url: "[^"]*"/g, 'url: ""');
     expect(withoutUrls(pointed)).toBe(withoutUrls(original));
+  });
+});
+
+describe('the proof Hive Gateway presents to the subgraphs', () => {
+  const urls = {
+    catalog: 'http://127.0.0.1:1001/graphql',
+    users: 'http://127.0.0.1:1002/graphql',
+    orders: 'http://127.0.0.1:1003/graphql',
+    billing: 'http://127.0.0.1:1004/graphql',
+  };
+  const saved = { ...process.env };
+  afterAll(() => {
+    for (const name of ['SUBGRAPH_AUTH_KEYS', 'BENCH_SUBGRAPH_AUDIENCES']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  });
+
+  it('is a subgraph access token the subgraph the call goes to accepts, and no other', async () => {
+    Object.assign(process.env, hiveGatewayEnv(urls));
+    type Plugin = { onFetch(payload: { url: string; options: { headers?: unknown }; setOptions(options: unknown): void }): void };
+    const { gatewayConfig } = (await import(pathToFileURL(HIVE_CONFIG_FILE).href)) as { gatewayConfig: { plugins(): Plugin[] } };
+    const [plugin] = gatewayConfig.plugins();
+    let sent: { headers: Record<string, string> } | undefined;
+    const onFetch = (url: string, headers: unknown) =>
+      plugin!.onFetch({ url, options: { headers }, setOptions: (options) => (sent = options as typeof sent) });
+
+    onFetch(urls.users, { 'content-type': 'application/json', authorization: 'Bearer client' });
+    const keyring = parseSubgraphKeyring(jwtEnv.SUBGRAPH_AUTH_KEYS!);
+    const token = sent!.headers[SUBGRAPH_TOKEN_HEADER];
+    expect(createSubgraphTokenVerifier(keyring, 'users')(token)).toEqual({ ok: true, issuer: 'hive-gateway' });
+    expect(createSubgraphTokenVerifier(keyring, 'catalog')(token)).toEqual({ ok: false, reason: 'wrong audience' });
+    // The client's headers travel on unchanged.
+    expect(sent!.headers).toMatchObject({ 'content-type': 'application/json', authorization: 'Bearer client' });
+
+    onFetch(urls.catalog, new Headers({ 'content-type': 'application/json' }));
+    expect(createSubgraphTokenVerifier(keyring, 'catalog')(sent!.headers[SUBGRAPH_TOKEN_HEADER]).ok).toBe(true);
   });
 });
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ConfigError, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, env, parseConfig, z } from '@commerce/platform';
 import { DEFAULT_PORTS, managementPort, REPO_ROOT, SERVICE_NAMES, type ServiceName } from '@commerce/runtime/services';
-import type { JwtKeyConfig } from '@commerce/runtime/keys';
+import type { JwtKeyConfig, SubgraphAccessConfig } from '@commerce/runtime/keys';
 
 const commaList = (fallback: string) =>
   z
@@ -45,6 +45,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
       JWT_PUBLIC_KEYS: z.string().optional(),
       JWT_JWKS_URL: env.optionalUrl(),
       JWT_MAX_LIFETIME_SECONDS: env.positiveInt(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
+      SUBGRAPH_AUTH_KEYS: z.string().optional(),
       GATEWAY_TRUST_PROXY: env.trustProxy('loopback'),
       GATEWAY_CORS_ORIGINS: commaList(''),
       GATEWAY_BODY_LIMIT_BYTES: env.positiveInt(100 * 1024),
@@ -104,6 +105,8 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
     jwksUrl: parsed.JWT_JWKS_URL,
     maxLifetimeSeconds: parsed.JWT_MAX_LIFETIME_SECONDS,
   };
+  /** The keyring the gateway signs its subgraph access tokens with (required in production). */
+  const subgraphAccess: SubgraphAccessConfig = { production, dataDir: parsed.DATA_DIR, keys: parsed.SUBGRAPH_AUTH_KEYS };
   return {
     production,
     nodeEnv: parsed.NODE_ENV,
@@ -126,6 +129,7 @@ export function loadGatewayConfig(source: Record<string, string | undefined> = p
     kafkaClientId: parsed.KAFKA_CLIENT_ID,
     kafkaTopicPrefix: parsed.KAFKA_TOPIC_PREFIX,
     jwt,
+    subgraphAccess,
     http: {
       /** Whose X-Forwarded-For names the client: its rate limits, logs and the address passed to the subgraphs. */
       trustProxy: parsed.GATEWAY_TRUST_PROXY,

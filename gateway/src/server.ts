@@ -19,6 +19,7 @@ import {
   listen,
   rejectNulCharactersPlugin,
   startManagementServer,
+  createSubgraphTokenSigner,
   type Logger,
   type ManagementAddress,
   type ManagementServer,
@@ -34,7 +35,7 @@ import {
   type EventSubscriber,
   type Subscription,
 } from '@commerce/events';
-import { loadJwtKeys } from '@commerce/runtime/keys';
+import { loadJwtKeys, loadSubgraphAccessKeys } from '@commerce/runtime/keys';
 import type { ServiceName } from '@commerce/runtime/services';
 import type { GatewayConfig } from './config.ts';
 import { SUPERGRAPH_FILE } from './compose-supergraph.ts';
@@ -108,6 +109,8 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const metrics = createGatewayMetrics();
   const jwt = loadJwtKeys(config.jwt);
+  // Every call to a subgraph carries a token signed with this keyring (subgraphs answer no one else).
+  const subgraphTokens = createSubgraphTokenSigner(loadSubgraphAccessKeys(config.subgraphAccess), 'gateway');
   const safelist = config.persistedQueries.safelistFile ? loadSafelist(config.persistedQueries.safelistFile) : undefined;
   const supergraphSdl = dependencies.supergraphSdl ?? readFileSync(SUPERGRAPH_FILE, 'utf8');
   // Configured URLs win; a subgraph the configuration does not know keeps its composed URL.
@@ -145,7 +148,8 @@ export async function startGateway(
       : undefined;
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new SubgraphDataSource(name, subgraphUrls[name] ?? url!, subgraphFetch, logger),
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource(name, subgraphUrls[name] ?? url!, subgraphFetch, logger, subgraphTokens),
     ...(passthrough ? { experimental_didResolveQueryPlan: passthrough.didResolveQueryPlan } : {}),
   });
   gateway.onSchemaLoadOrUpdate((update) => {
@@ -154,6 +158,7 @@ export async function startGateway(
   });
   const subgraphsAnswer = subgraphsReadiness({
     urls: subgraphUrls,
+    tokens: subgraphTokens,
     timeoutMs: Math.min(config.subgraphTimeoutMs, 2000),
     logger,
   });

@@ -7,11 +7,12 @@ import {
   createJwtAuthenticator,
   createLogger,
   loadSubgraphSchema,
+  parseSubgraphKeyring,
   startSubgraphServer,
   type SubgraphContextBase,
 } from '@commerce/platform';
 import { createEvent, topicFor, type EventSubscriber } from '@commerce/events';
-import { TEST_JWT_SETTINGS, testSigningKey, type TestStack } from '@commerce/testkit';
+import { TEST_JWT_SETTINGS, testSigningKey, testSubgraphKeys, type TestStack } from '@commerce/testkit';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '../src/main.ts';
 import { subgraphSchemaFile } from '../src/compose-supergraph.ts';
 
@@ -121,6 +122,7 @@ export async function startViewerNotesSubgraph() {
       },
     }),
     context: (base) => base,
+    accessKeys: parseSubgraphKeyring(testSubgraphKeys()),
   });
   return { ...server, computations: () => computations };
 }

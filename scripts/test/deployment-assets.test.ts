@@ -13,6 +13,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ConfigError, createServiceMetrics, tracingSettingsFromEnv } from '@commerce/platform';
 import { loadServiceConfig } from '@commerce/runtime/config';
+import { loadSubgraphAccessKeys, type SubgraphAccessConfig } from '@commerce/runtime/keys';
 import { DEFAULT_MANAGEMENT_PORTS, DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '@commerce/runtime/services';
 import { loadGatewayConfig } from '../../gateway/src/config.ts';
 import {
@@ -335,7 +336,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(Object.keys(env).filter((variable) => !isRead(variable, env, loaders))).toEqual([]);
     expect(Object.keys(env).filter((variable) => !documented.has(variable))).toEqual([]);
     // Credentials only through secretKeyRef, never as plain values or in a ConfigMap.
-    const secretLike = /DATABASE_URL$|^REDIS_URL$|PRIVATE_KEY/;
+    const secretLike = /DATABASE_URL$|^REDIS_URL$|PRIVATE_KEY|^SUBGRAPH_AUTH_KEYS$/;
     const plain = (container.env ?? []).filter((v) => v.value !== undefined).map((v) => v.name);
     const fromConfigMaps = Object.keys(containerEnv({ ...container, env: [] }).env);
     expect([...plain, ...fromConfigMaps].filter((name) => secretLike.test(name))).toEqual([]);
@@ -383,6 +384,33 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     if (service === 'users') expect(config.jwt.privateKeyPem).toBeDefined();
     else expect(config.jwt.jwksUrl).toBe(`http://users:${DEFAULT_PORTS.users}/.well-known/jwks.json`);
   });
+
+  test.each(DEPLOYABLES)(
+    '%s: reads the subgraph access keyring from the one shared Secret, and refuses to start without it',
+    (service) => {
+      const container = podTemplate(service).spec.containers[0]!;
+      const keys = container.env?.find((variable) => variable.name === 'SUBGRAPH_AUTH_KEYS');
+      expect(keys?.valueFrom?.secretKeyRef).toEqual({ name: 'subgraph-auth', key: 'keys' });
+      const { env } = containerEnv(container);
+      const access = (variables: Record<string, string>) =>
+        (service === 'gateway' ? loadGatewayConfig(variables) : loadServiceConfig(service, variables))
+          .subgraphAccess as SubgraphAccessConfig;
+      const problemOf = (variables: Record<string, string>) => {
+        try {
+          loadSubgraphAccessKeys(access(variables));
+          return undefined;
+        } catch (error) {
+          return error instanceof ConfigError ? error.message : String(error);
+        }
+      };
+      // The example's placeholder is refused (nobody runs on a published key), and so is its absence.
+      expect(problemOf(env)).toMatch(/^SUBGRAPH_AUTH_KEYS: /);
+      const { SUBGRAPH_AUTH_KEYS: _placeholder, ...without } = env;
+      expect(problemOf(without)).toMatch(/^SUBGRAPH_AUTH_KEYS: required in production/);
+      // A real keyring (as `openssl rand -base64 32` makes) is accepted.
+      expect(problemOf({ ...env, SUBGRAPH_AUTH_KEYS: `2026-12:${Buffer.alloc(32, 7).toString('base64')}` })).toBeUndefined();
+    },
+  );
 
   test('PostgreSQL, Redis and Kafka are external services with stable in-cluster names', () => {
     for (const name of ['postgres', 'redis', 'kafka']) {
@@ -503,6 +531,8 @@ describe('docker-compose.yml', () => {
     expect(definition!.ports ?? []).not.toContainEqual(expect.stringContaining(String(DEFAULT_MANAGEMENT_PORTS[service])));
     const unread = Object.keys(env).filter((variable) => variable !== 'PORT_FOR_HEALTH' && !isRead(variable, env, loaders));
     expect(unread).toEqual([]);
+    // The subgraph access keyring comes from the operator's environment, required (no default value).
+    expect(definition!.environment?.SUBGRAPH_AUTH_KEYS).toMatch(/^\$\{SUBGRAPH_AUTH_KEYS:\?[^}]+\}$/);
   });
 });
 

@@ -60,6 +60,21 @@ test('npm start serves the demo shop through the gateway and stops cleanly on SI
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain('graphql_operations_total');
     expect((await fetch(graphqlUrl.replace(/\/graphql$/, '/metrics'))).status).toBe(404);
+    // The subgraphs the banner lists listen on loopback and answer the gateway only (it holds the
+    // keyring generated for this run); a direct call gets 401.
+    const subgraphUrls = [...output.matchAll(/^\s+(?:catalog|users|orders|billing)\s+(http:\/\/\S+\/graphql)/gm)].map(
+      (m) => m[1]!,
+    );
+    expect(subgraphUrls).toHaveLength(4);
+    for (const url of subgraphUrls) {
+      expect(new URL(url).hostname).toBe('127.0.0.1');
+      const direct = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ _service { sdl } }' }),
+      });
+      expect({ url, status: direct.status }).toEqual({ url, status: 401 });
+    }
   } finally {
     child.kill('SIGTERM');
     const code = await exited;

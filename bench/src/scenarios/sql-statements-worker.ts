@@ -6,7 +6,7 @@
  * Prints one JSON line `{"ready":true,"result":{...}}`.
  * Usage: sql-statements-worker.ts   (CATALOG_DATABASE_URL: pglite:memory or a fresh PostgreSQL database)
  */
-import { createLogger } from '@commerce/platform';
+import { createLogger, createSubgraphTokenSigner } from '@commerce/platform';
 import { createServiceRuntime } from '@commerce/runtime';
 import { loadGatewayConfig, startGateway } from '@commerce/gateway';
 import { countStatements } from '@commerce/testkit/sql-counter';
@@ -56,9 +56,12 @@ try {
   const requestStatements = () =>
     counted.log.statements.filter((sql) => !/outbox_events/.test(sql) && !/^\s*(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql));
 
+  // Direct calls to the catalog present a subgraph access token, as the gateway's do.
+  const catalogAccess = createSubgraphTokenSigner(runtime.accessKeys, 'bench');
   async function measure(url: string, body: string): Promise<string[]> {
     counted.log.reset();
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const headers = { 'content-type': 'application/json', ...(url === catalog.url ? catalogAccess.headersFor('catalog') : {}) };
+    const response = await fetch(url, { method: 'POST', headers, body });
     const text = await response.text();
     if (!response.ok || text.includes('"errors"')) throw new Error(`request failed: ${text.slice(0, 300)}`);
     return requestStatements();

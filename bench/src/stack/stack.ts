@@ -204,9 +204,21 @@ export async function startOurGateway(options: OurGatewayOptions): Promise<OurGa
   return { name: options.name, url, managementUrl, child, stop: () => child.stop() };
 }
 
+/** Hive Gateway's config: it signs a subgraph access token onto every subgraph call, as our gateway does. */
+export const HIVE_CONFIG_FILE = path.join(BENCH_DIR, 'src', 'stack', 'hive-gateway.config.mjs');
+
+/** The environment HIVE_CONFIG_FILE reads: the keyring, and which subgraph each URL is (the token's audience). */
+export function hiveGatewayEnv(subgraphs: SubgraphUrls): Record<string, string> {
+  return {
+    SUBGRAPH_AUTH_KEYS: jwtEnv.SUBGRAPH_AUTH_KEYS!,
+    BENCH_SUBGRAPH_AUDIENCES: JSON.stringify(Object.fromEntries(SUBGRAPHS.map((name) => [subgraphs[name], name]))),
+  };
+}
+
 /**
  * Hive Gateway's CLI as its own process (one worker, its defaults), serving the same supergraph file —
- * a copy whose subgraph URLs point at where the benchmark's subgraphs listen.
+ * a copy whose subgraph URLs point at where the benchmark's subgraphs listen — with one plugin that
+ * presents the subgraph access token (the subgraphs answer nothing else).
  */
 export async function startHiveGateway(name: string, subgraphs: SubgraphUrls, nodeFlags: string[] = []): Promise<Gateway> {
   const port = await freePort();
@@ -218,6 +230,8 @@ export async function startHiveGateway(name: string, subgraphs: SubgraphUrls, no
     nodeFlags,
     args: [
       path.join(REPO_ROOT, 'node_modules/@graphql-hive/gateway/dist/bin.js'),
+      '--config-path',
+      HIVE_CONFIG_FILE,
       'supergraph',
       supergraphFile,
       '--host',
@@ -227,7 +241,7 @@ export async function startHiveGateway(name: string, subgraphs: SubgraphUrls, no
       '--fork',
       '1',
     ],
-    env: { NODE_ENV: 'production' },
+    env: { NODE_ENV: 'production', ...hiveGatewayEnv(subgraphs) },
   });
   const url = `http://127.0.0.1:${port}/graphql`;
   await waitForHttp(`http://127.0.0.1:${port}/readiness`, child);

@@ -3,7 +3,15 @@ import https from 'node:https';
 import nodeFetch, { type RequestInit as NodeFetchInit } from 'node-fetch';
 import { GraphQLError } from 'graphql';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { activeTraceparent, SpanKind, withSpan, type Logger } from '@commerce/platform';
+import {
+  activeTraceparent,
+  SpanKind,
+  SUBGRAPH_TOKEN_HEADER,
+  SUBGRAPH_TOKEN_REQUIRED,
+  withSpan,
+  type Logger,
+  type SubgraphTokenSigner,
+} from '@commerce/platform';
 import type { GatewayContext } from '../context.ts';
 import { takePrefetchedAnswer } from './single-fetch-passthrough.ts';
 
@@ -62,6 +70,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     url: string,
     fetcher: SubgraphFetcher,
     private readonly logger: Logger,
+    private readonly tokens: SubgraphTokenSigner,
   ) {
     // The gateway honours each subgraph's Cache-Control header (its @cacheControl hints) by default.
     super({ url, fetcher: fetcher as unknown as RemoteGraphQLDataSource['fetcher'], honorSubgraphCacheControlHeader: true });
@@ -93,6 +102,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>) {
     if (!request.http) return;
+    // The gateway's proof for this subgraph (reused until near expiry): without it the subgraph answers 401.
+    request.http.headers.set(SUBGRAPH_TOKEN_HEADER, this.tokens.tokenFor(this.serviceName));
     // Only a token the gateway itself verified travels on; it reached here only if it was valid.
     if (context.viewer && context.authorization) request.http.headers.set('authorization', context.authorization);
     // The client's address as the gateway saw it (replacing whatever the caller claimed), so the users
@@ -106,6 +117,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 
   override didEncounterError(error: Error, _fetchRequest: unknown, fetchResponse?: { status: number }): void {
+    if (fetchResponse?.status === 401 && refusedOurToken(error)) {
+      // Not the client's fault: this gateway and the subgraph hold different SUBGRAPH_AUTH_KEYS.
+      this.logger.error(
+        { service: this.serviceName, reason: 'subgraph token refused' },
+        'subgraph refused the gateway token: check that SUBGRAPH_AUTH_KEYS holds the same keys on both',
+      );
+      throw unavailable(this.serviceName, 'subgraph token refused');
+    }
     if (fetchResponse && !UNAVAILABLE_STATUSES.has(fetchResponse.status)) throw error;
     const reason =
       error.name === 'AbortError' || /timeout|aborted/i.test(error.message)
@@ -119,4 +138,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     );
     throw unavailable(this.serviceName, reason);
   }
+}
+
+/** The 401 a subgraph answers to a call without a valid access token (not a client's bad `Authorization`). */
+function refusedOurToken(error: Error): boolean {
+  const body = (error as { extensions?: { response?: { body?: unknown } } }).extensions?.response?.body as
+    { errors?: { extensions?: { code?: unknown } }[] } | undefined;
+  return body?.errors?.[0]?.extensions?.code === SUBGRAPH_TOKEN_REQUIRED;
 }

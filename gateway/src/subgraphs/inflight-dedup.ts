@@ -11,8 +11,11 @@
 import { Headers, Response, type RequestInit } from 'node-fetch';
 import type { SubgraphFetcher } from './data-source.ts';
 
-/** Per-request ids: the shared call carries the first caller's. */
-const HEADERS_NOT_IN_KEY = new Set(['x-request-id', 'traceparent', 'x-forwarded-for']);
+/**
+ * Per-request ids, and the gateway's own subgraph token (the same caller whichever token is current):
+ * the shared call carries the first caller's.
+ */
+const HEADERS_NOT_IN_KEY = new Set(['x-request-id', 'traceparent', 'x-forwarded-for', 'x-subgraph-token']);
 /** A query document as the gateway's planner sends it: `query …` or the `{ … }` shorthand. */
 const QUERY_BODY = /^\{"query":"(query\b|\{)/;
 

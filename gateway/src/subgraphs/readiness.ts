@@ -1,4 +1,4 @@
-import type { Logger } from '@commerce/platform';
+import type { Logger, SubgraphTokenSigner } from '@commerce/platform';
 
 /** Subgraphs the supergraph routes to (its `join__Graph` values) with the URL composition recorded. */
 export function supergraphSubgraphs(supergraphSdl: string): Record<string, string> {
@@ -13,17 +13,19 @@ export function supergraphSubgraphs(supergraphSdl: string): Record<string, strin
  */
 export function subgraphsReadiness(options: {
   urls: Record<string, string>;
+  /** The probe is a subgraph call like any other: it presents the gateway's token. */
+  tokens: SubgraphTokenSigner;
   timeoutMs: number;
   logger: Logger;
   cacheMs?: number;
 }): () => Promise<boolean> {
-  const { urls, timeoutMs, logger, cacheMs = 2000 } = options;
+  const { urls, tokens, timeoutMs, logger, cacheMs = 2000 } = options;
   let last: { at: number; ready: boolean } | undefined;
   const probe = async (name: string, url: string) => {
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...tokens.headersFor(name) },
         body: '{"query":"{ __typename }"}',
         signal: AbortSignal.timeout(timeoutMs),
       });

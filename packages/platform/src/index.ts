@@ -14,3 +14,4 @@ export * from './jwt.ts';
 export * from './rate-limit.ts';
 export * from './nul-characters.ts';
 export * from './card-numbers.ts';
+export * from './subgraph-access.ts';

@@ -14,6 +14,7 @@ import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
 import type { Authenticator, Viewer } from './auth.ts';
 import { currentRequestContext, type RequestContext } from './request-context.ts';
 import { graphqlOperationSpanPlugin, httpServerSpan } from './tracing.ts';
+import { createSubgraphTokenVerifier, requireSubgraphToken, type SubgraphKeyring } from './subgraph-access.ts';
 
 export interface SubgraphContextBase extends BaseContext {
   viewer: Viewer | null;
@@ -44,6 +45,11 @@ export interface SubgraphServerOptions<Context extends SubgraphContextBase> {
   routes?: (app: Express) => void;
   /** See HttpAppOptions.trustProxy: which proxies (the gateway) may name the client address. */
   trustProxy?: string | number;
+  /**
+   * The keys of the subgraph access tokens (`SUBGRAPH_AUTH_KEYS`): `/graphql` answers 401 to a call
+   * without a valid token for this subgraph, before its body is read. Every service passes one.
+   */
+  accessKeys: SubgraphKeyring;
 }
 
 export interface RunningServer {
@@ -92,6 +98,8 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
   options.routes?.(app);
   app.use(
     '/graphql',
+    // The gateway's proof first: a stranger's call gets 401 before any body parsing or GraphQL work.
+    requireSubgraphToken(createSubgraphTokenVerifier(options.accessKeys, name), logger),
     // A SERVER span continuing the gateway's (or the calling subgraph's) traceparent.
     httpServerSpan(name),
     express.json({ limit: options.bodyLimit ?? '1mb' }),
@@ -118,7 +126,7 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
   });
   let port: number;
   try {
-    port = await listen(httpServer, options.port, options.host ?? '0.0.0.0');
+    port = await listen(httpServer, options.port, options.host ?? '127.0.0.1');
   } catch (error) {
     await management.close();
     await apollo.stop();

@@ -8,6 +8,15 @@ import { loadSubgraphSchema } from '../src/subgraph-schema.ts';
 import { startSubgraphServer, type RunningServer, type SubgraphContextBase } from '../src/subgraph-server.ts';
 import { DomainError } from '../src/errors.ts';
 import type { Authenticator } from '../src/auth.ts';
+import {
+  createSubgraphTokenSigner,
+  generateSubgraphKeys,
+  parseSubgraphKeyring,
+  SUBGRAPH_TOKEN_HEADER,
+} from '../src/subgraph-access.ts';
+
+const accessKeys = parseSubgraphKeyring(generateSubgraphKeys('k1'));
+const gatewayTokens = createSubgraphTokenSigner(accessKeys, 'gateway');
 
 const SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -54,6 +63,7 @@ describe('subgraph server bootstrap', () => {
       context: (context) => context,
       ready: async () => isReady,
       management: { port: 0, host: '127.0.0.1' },
+      accessKeys,
     });
     base = `http://127.0.0.1:${server.port}`;
     management = server.management.url;
@@ -67,7 +77,11 @@ describe('subgraph server bootstrap', () => {
     isReady = false;
     await request(management).get('/ready').expect(503);
     isReady = true;
-    await request(base).post('/graphql').send({ query: '{ hello }' }).expect(200);
+    await request(base)
+      .post('/graphql')
+      .set(SUBGRAPH_TOKEN_HEADER, gatewayTokens.tokenFor('test'))
+      .send({ query: '{ hello }' })
+      .expect(200);
     const metrics = await request(management).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/http_request_duration_seconds_bucket\{.*service="test"/);
   });
@@ -88,7 +102,11 @@ describe('subgraph server bootstrap', () => {
   });
 
   it('returns a request id header and hides internal errors', async () => {
-    const response = await request(base).post('/graphql').set('x-request-id', 'abc-123').send({ query: '{ broken }' });
+    const response = await request(base)
+      .post('/graphql')
+      .set(SUBGRAPH_TOKEN_HEADER, gatewayTokens.tokenFor('test'))
+      .set('x-request-id', 'abc-123')
+      .send({ query: '{ broken }' });
     expect(response.headers['x-request-id']).toBe('abc-123');
     expect(response.body.errors[0]).toMatchObject({
       message: 'Internal server error',
@@ -98,28 +116,49 @@ describe('subgraph server bootstrap', () => {
   });
 
   it('counts GraphQL errors by their real code: domain errors are not server errors', async () => {
-    await request(base).post('/graphql').send({ query: '{ refused }' }).expect(200);
-    await request(base).post('/graphql').send({ query: '{ broken }' }).expect(200);
+    await request(base)
+      .post('/graphql')
+      .set(SUBGRAPH_TOKEN_HEADER, gatewayTokens.tokenFor('test'))
+      .send({ query: '{ refused }' })
+      .expect(200);
+    await request(base)
+      .post('/graphql')
+      .set(SUBGRAPH_TOKEN_HEADER, gatewayTokens.tokenFor('test'))
+      .send({ query: '{ broken }' })
+      .expect(200);
     const metrics = (await request(management).get('/metrics')).text;
     expect(metrics).toMatch(/^graphql_errors_total\{code="BAD_USER_INPUT",service="test"\} 1$/m);
     expect(metrics).toMatch(/^graphql_errors_total\{code="INTERNAL_SERVER_ERROR",service="test"\} [1-9]\d*$/m);
   });
 
   it('authenticates the forwarded token and refuses a bad one with 401', async () => {
-    const ok = await request(base).post('/graphql').set('authorization', 'Bearer good.token.value').send({ query: '{ whoami }' });
+    const ok = await request(base)
+      .post('/graphql')
+      .set(SUBGRAPH_TOKEN_HEADER, gatewayTokens.tokenFor('test'))
+      .set('authorization', 'Bearer good.token.value')
+      .send({ query: '{ whoami }' });
     expect(ok.body.data).toEqual({ whoami: 'u1' });
-    const bad = await request(base).post('/graphql').set('authorization', 'Bearer forged').send({ query: '{ whoami }' });
+    const bad = await request(base)
+      .post('/graphql')
+      .set(SUBGRAPH_TOKEN_HEADER, gatewayTokens.tokenFor('test'))
+      .set('authorization', 'Bearer forged')
+      .send({ query: '{ whoami }' });
     expect(bad.status).toBe(401);
     expect(bad.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });
 
   it('rejects malformed JSON with a client error, not a crash', async () => {
-    const response = await request(base).post('/graphql').set('content-type', 'application/json').send('{"query": ');
+    const response = await request(base)
+      .post('/graphql')
+      .set(SUBGRAPH_TOKEN_HEADER, gatewayTokens.tokenFor('test'))
+      .set('content-type', 'application/json')
+      .send('{"query": ');
     expect(response.status).toBe(400);
     expect(response.body.errors[0].extensions.code).toBe('BAD_REQUEST');
     expect(response.text).not.toMatch(/at .*\.js|SyntaxError/);
     const huge = await request(base)
       .post('/graphql')
+      .set(SUBGRAPH_TOKEN_HEADER, gatewayTokens.tokenFor('test'))
       .send({ query: `{ hello }`, padding: 'x'.repeat(2_000_000) });
     expect(huge.status).toBe(413);
     expect(huge.body.errors[0].extensions.code).toBe('BAD_REQUEST');
@@ -142,8 +181,12 @@ describe('graceful shutdown', () => {
       logger: createLogger({ service: 'drain', level: 'silent' }),
       authenticate: async () => null,
       context: (context) => context,
+      accessKeys,
     });
-    const inFlight = request(`http://127.0.0.1:${server.port}`).post('/graphql').send({ query: '{ slow(ms: 500) }' });
+    const inFlight = request(`http://127.0.0.1:${server.port}`)
+      .post('/graphql')
+      .set(SUBGRAPH_TOKEN_HEADER, gatewayTokens.tokenFor('drain'))
+      .send({ query: '{ slow(ms: 500) }' });
     const response = inFlight.then((r) => r);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const stopped = server.stop();

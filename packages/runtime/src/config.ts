@@ -50,6 +50,7 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
       JWT_PUBLIC_KEYS: z.string().optional(),
       JWT_JWKS_URL: env.optionalUrl(),
       JWT_MAX_LIFETIME_SECONDS: env.positiveInt(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
+      SUBGRAPH_AUTH_KEYS: z.string().optional(),
       CATALOG_URL: env.optionalUrl(),
       USERS_URL: env.optionalUrl(),
       ORDERS_URL: env.optionalUrl(),
@@ -109,6 +110,12 @@ export function loadServiceConfig(service: ServiceName, source: Record<string, s
           `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`,
       ]),
     ) as Record<ServiceName, string>,
+    /** The keyring of the subgraph access tokens (required in production; see loadSubgraphAccessKeys). */
+    subgraphAccess: {
+      production: shared.NODE_ENV === 'production',
+      dataDir: shared.DATA_DIR,
+      keys: shared.SUBGRAPH_AUTH_KEYS,
+    },
     jwt: {
       production: shared.NODE_ENV === 'production',
       dataDir: shared.DATA_DIR,

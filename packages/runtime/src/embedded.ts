@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createLogger, type Logger, type RunningServer } from '@commerce/platform';
+import { createLogger, generateSubgraphKeys, type Logger, type RunningServer } from '@commerce/platform';
 import { InProcessEventBus } from '@commerce/events';
 import { createServiceRuntime, type RuntimeOverrides, type ServiceRuntime } from './runtime.ts';
 import { REPO_ROOT, SERVICE_NAMES, type ServiceName } from './services.ts';
@@ -27,6 +27,8 @@ export interface EmbeddedStack {
   /** The shared in-process bus; undefined when KAFKA_BROKERS makes every service use Kafka instead. */
   bus: InProcessEventBus | undefined;
   notes: string[];
+  /** SUBGRAPH_AUTH_KEYS the subgraphs accept (generated unless given): hand it to the gateway. */
+  subgraphAuthKeys: string;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,10 @@ export interface EmbeddedOptions extends Pick<RuntimeOverrides, 'authenticate'> 
  */
 export async function startEmbeddedSubgraphs(options: EmbeddedOptions = {}): Promise<EmbeddedStack> {
   const env = { ...(options.env ?? process.env) };
+  // Only the gateway faces clients: the subgraphs listen on loopback, and answer only calls that carry a
+  // token signed with this keyring (generated per start unless one is configured).
+  env.HOST = '127.0.0.1';
+  env.SUBGRAPH_AUTH_KEYS = env.SUBGRAPH_AUTH_KEYS?.trim() || generateSubgraphKeys();
   const loggerFor = (service: string) =>
     options.logger?.(service) ?? createLogger({ service, level: options.env?.LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info' });
   const eventsLogger = loggerFor('events');
@@ -85,5 +91,5 @@ export async function startEmbeddedSubgraphs(options: EmbeddedOptions = {}): Pro
     await stop();
     throw error;
   }
-  return { services, bus, notes, stop };
+  return { services, bus, notes, subgraphAuthKeys: env.SUBGRAPH_AUTH_KEYS, stop };
 }

@@ -6,6 +6,10 @@ import {
   createJwtAuthenticator,
   fromJwks,
   generateSigningKey,
+  generateSubgraphKeys,
+  parseSubgraphKeyring,
+  SUBGRAPH_KEYS_VARIABLE,
+  type SubgraphKeyring,
   type Authenticator,
   type JwtSettings,
   type SigningKey,
@@ -116,4 +120,35 @@ export function loadJwtKeys(config: JwtKeyConfig): JwtKeys {
       return verificationKeys();
     }),
   };
+}
+
+export interface SubgraphAccessConfig {
+  production: boolean;
+  dataDir: string;
+  /** SUBGRAPH_AUTH_KEYS: `kid:secret[,kid:secret…]`, the first one signs. */
+  keys?: string;
+}
+
+/**
+ * The keyring of the subgraph access tokens, the same for the gateway and every subgraph. Production
+ * refuses to start without SUBGRAPH_AUTH_KEYS; embedded mode hands every service one generated in
+ * memory; a service started on its own outside production shares a development keyring with the
+ * other processes on its data folder (like the JWT dev key).
+ */
+export function loadSubgraphAccessKeys(config: SubgraphAccessConfig): SubgraphKeyring {
+  if (config.keys?.trim()) return parseSubgraphKeyring(config.keys);
+  if (config.production) {
+    throw new ConfigError([
+      {
+        variable: SUBGRAPH_KEYS_VARIABLE,
+        problem: 'required in production: the keyring of the tokens the gateway presents to the subgraphs (docs/operations.md)',
+      },
+    ]);
+  }
+  const file = path.join(config.dataDir, 'keys', 'subgraph-auth-dev-keys');
+  if (existsSync(file)) return parseSubgraphKeyring(readFileSync(file, 'utf8'));
+  const keys = generateSubgraphKeys('dev-1');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, keys, { mode: 0o600 });
+  return parseSubgraphKeyring(keys);
 }

@@ -1,9 +1,16 @@
-import { createLogger, createServiceMetrics, type Authenticator, type Logger, type ServiceMetrics } from '@commerce/platform';
+import {
+  createLogger,
+  createServiceMetrics,
+  type Authenticator,
+  type Logger,
+  type ServiceMetrics,
+  type SubgraphKeyring,
+} from '@commerce/platform';
 import { databaseTargetFromUrl, deployMigrations, openDatabase, type Database } from '@commerce/database';
 import type { DeadLetter, EventBus, OutboxRelay } from '@commerce/events';
 import { loadServiceConfig, type ServiceConfig } from './config.ts';
 import { migrationsDir, type ServiceName } from './services.ts';
-import { loadJwtKeys, type JwtKeys } from './keys.ts';
+import { loadJwtKeys, loadSubgraphAccessKeys, type JwtKeys } from './keys.ts';
 import { createEventBus, deadLetterReporter } from './events.ts';
 import { registerDatabasePoolMetrics, withConsumerLagMetrics } from './service-metrics.ts';
 
@@ -19,6 +26,8 @@ export interface ServiceRuntime {
   bus: EventBus;
   authenticate: Authenticator;
   jwt: JwtKeys;
+  /** The keyring of the subgraph access tokens: this service checks them and signs its own calls to other subgraphs. */
+  accessKeys: SubgraphKeyring;
   /** Outbox relays started on this runtime (`startOutboxRelay`). */
   relays: OutboxRelay[];
   /**
@@ -60,6 +69,7 @@ export async function createServiceRuntime(name: ServiceName, overrides: Runtime
   const env = overrides.env ?? process.env;
   const config = loadServiceConfig(name, env);
   const jwt = loadJwtKeys(config.jwt);
+  const accessKeys = loadSubgraphAccessKeys(config.subgraphAccess);
   const logger = overrides.logger ?? createLogger({ service: name, level: config.logLevel });
   const database = await openServiceDatabase(name, config.databaseUrl, logger);
   const metrics = createServiceMetrics(name);
@@ -91,6 +101,7 @@ export async function createServiceRuntime(name: ServiceName, overrides: Runtime
     bus,
     authenticate: overrides.authenticate ?? jwt.authenticate,
     jwt,
+    accessKeys,
     relays: [],
     countDeadLetter(letter) {
       if (sharedBusDeadLetters && lag.ownsGroup(letter.groupId)) sharedBusDeadLetters(letter);

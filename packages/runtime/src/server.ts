@@ -38,6 +38,7 @@ export function startServiceServer<Context extends SubgraphContextBase>(
     context: options.context,
     routes: options.routes,
     trustProxy: options.trustProxy,
+    accessKeys: runtime.accessKeys,
     ready: async () => {
       await options.database.$queryRaw`SELECT 1`;
       return true;

@@ -57,6 +57,7 @@ describe('event wiring of a service runtime', () => {
         bus,
         authenticate: async () => null,
         jwt: undefined as never,
+        accessKeys: undefined as never,
         relays: [],
         onClose: (cleanup) => void cleanups.push(cleanup),
         close: async () => {

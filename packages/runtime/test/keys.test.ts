@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, generateSigningKey, signAccessToken, toJwks } from '@commerce/platform';
-import { loadJwtKeys, type JwtKeyConfig } from '../src/keys.ts';
+import { ConfigError, generateSigningKey, generateSubgraphKeys, signAccessToken, toJwks } from '@commerce/platform';
+import { loadJwtKeys, loadSubgraphAccessKeys, type JwtKeyConfig } from '../src/keys.ts';
 
 const base: JwtKeyConfig = { production: false, dataDir: '/nonexistent', issuer: 'commerce-graph', audience: 'commerce-graph' };
 const settings = { issuer: base.issuer, audience: base.audience };
@@ -66,6 +66,45 @@ describe('JWT keys from configuration', () => {
       const second = loadJwtKeys({ ...base, dataDir });
       expect(first.signingKey?.kid).toBe('dev-1');
       expect(second.signingKey?.publicKeyPem).toBe(first.signingKey?.publicKeyPem);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('subgraph access keys from configuration', () => {
+  const refusal = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      return error instanceof ConfigError ? error.message : `not a ConfigError: ${String(error)}`;
+    }
+    return 'accepted';
+  };
+
+  it('reads the keyring from SUBGRAPH_AUTH_KEYS: the first key signs, all are accepted', () => {
+    const keys = `${generateSubgraphKeys('2027-01')},${generateSubgraphKeys('2026-12')}`;
+    const keyring = loadSubgraphAccessKeys({ production: true, dataDir: '/nonexistent', keys });
+    expect(keyring.signing.kid).toBe('2027-01');
+    expect(keyring.accepted.map((key) => key.kid)).toEqual(['2027-01', '2026-12']);
+  });
+
+  it('refuses to start in production without SUBGRAPH_AUTH_KEYS, or with a weak one, naming the variable', () => {
+    expect(refusal(() => loadSubgraphAccessKeys({ production: true, dataDir: '/nonexistent' }))).toMatch(
+      /^SUBGRAPH_AUTH_KEYS: required in production/,
+    );
+    expect(refusal(() => loadSubgraphAccessKeys({ production: true, dataDir: '/nonexistent', keys: 'key-1:CHANGE_ME' }))).toMatch(
+      /^SUBGRAPH_AUTH_KEYS: the secret of key "key-1" must be at least 32 random bytes/,
+    );
+  });
+
+  it('outside production shares one development keyring per data folder (mode 600)', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'subgraph-keys-'));
+    try {
+      const first = loadSubgraphAccessKeys({ production: false, dataDir });
+      const again = loadSubgraphAccessKeys({ production: false, dataDir });
+      expect(again.signing.secret.equals(first.signing.secret)).toBe(true);
+      expect(statSync(path.join(dataDir, 'keys', 'subgraph-auth-dev-keys')).mode & 0o777).toBe(0o600);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

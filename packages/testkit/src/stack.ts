@@ -57,6 +57,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const embedded = await startEmbeddedSubgraphs({ env: { ...process.env, ...env }, seed: options.seed ?? false, logger: silent });
   const services = Object.fromEntries(embedded.services.map((service) => [service.name, service]));
   for (const [name, service] of Object.entries(services)) env[`${name.toUpperCase()}_URL`] = service.url;
+  env.SUBGRAPH_AUTH_KEYS = embedded.subgraphAuthKeys; // the keyring the subgraphs accept: the gateway signs with it
   const gatewayConfig = loadGatewayConfig({ ...env, GATEWAY_PORT: '0', GATEWAY_MANAGEMENT_PORT: '0' });
   const gateway = await startGateway(gatewayConfig, silent('gateway'), { bus: embedded.bus });
   const gatewayUrl = `http://127.0.0.1:${gateway.port}/graphql`;

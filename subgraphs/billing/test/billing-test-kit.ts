@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createLogger } from '@commerce/platform';
 import { createServiceRuntime } from '@commerce/runtime';
-import { bearer, testJwtEnv } from '@commerce/testkit';
+import { bearer, subgraphAccessHeaders, testJwtEnv } from '@commerce/testkit';
 import { startService, type BillingService, type BillingOverrides } from '../src/main.ts';
 
 export interface CapturedLogs {
@@ -57,7 +57,11 @@ export async function startBilling(
   const graphql: BillingUnderTest['graphql'] = async (query, variables, userId, role = 'CUSTOMER') => {
     const response = await fetch(service.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(userId ? { authorization: bearer(userId, role) } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...subgraphAccessHeaders('billing'),
+        ...(userId ? { authorization: bearer(userId, role) } : {}),
+      },
       body: JSON.stringify({ query, variables }),
     });
     const body = (await response.json()) as { data?: never; errors?: never };

@@ -2,7 +2,7 @@
  * The catalog's main paths in embedded mode (PGlite, one stack for the whole file): browsing the demo
  * catalog through the gateway, the admin mutations, federation lookups and the saga's reservation port.
  */
-import { bearer, startTestStack, type TestStack } from '@commerce/testkit';
+import { bearer, startTestStack, subgraphAccessHeaders, type TestStack } from '@commerce/testkit';
 import type { CatalogService } from '../src/main.ts';
 import { demoCatalog } from '../src/adapters/prisma/demo-catalog.ts';
 
@@ -321,7 +321,7 @@ describe('federation', () => {
   async function subgraph<Data>(query: string, variables: Record<string, unknown>) {
     const response = await fetch(catalog.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...subgraphAccessHeaders('catalog') },
       body: JSON.stringify({ query, variables }),
     });
     return { headers: response.headers, body: (await response.json()) as { data?: Data; errors?: unknown[] } };

@@ -5,7 +5,14 @@
 import { createLogger } from '@commerce/platform';
 import { createServiceRuntime } from '@commerce/runtime';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@commerce/gateway';
-import { countStatements, createTestDatabase, testJwtEnv, type StatementLog, type TestDatabase } from '@commerce/testkit';
+import {
+  countStatements,
+  createTestDatabase,
+  subgraphAccessHeaders,
+  testJwtEnv,
+  type StatementLog,
+  type TestDatabase,
+} from '@commerce/testkit';
 import { startService, type CatalogService } from '../src/main.ts';
 
 export interface CatalogOnPostgres {
@@ -67,7 +74,7 @@ export async function startCatalogOnPostgres(options: { gatewayEnv?: Record<stri
       gatewayUrl,
       sql: counted.log,
       query: (query, variables, headers) => post(gatewayUrl, query, variables, headers),
-      subgraph: (query, variables) => post(running.catalog.url, query, variables),
+      subgraph: (query, variables) => post(running.catalog.url, query, variables, subgraphAccessHeaders('catalog')),
       async stop() {
         await running.gateway.stop();
         await running.catalog.stop();

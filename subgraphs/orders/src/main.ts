@@ -4,7 +4,7 @@
  * configuration chose (embedded or full mode).
  */
 import { randomUUID } from 'node:crypto';
-import { env, parseConfig, runMain, type RunningServer } from '@commerce/platform';
+import { createSubgraphTokenSigner, env, parseConfig, runMain, type RunningServer } from '@commerce/platform';
 import { createServiceRuntime, startOutboxRelay, startServiceServer, type ServiceRuntime } from '@commerce/runtime';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { GraphQLProductCatalog } from './adapters/catalog/graphql-product-catalog.ts';
@@ -45,7 +45,13 @@ export function createOrdersDependencies(
 
 export async function startService(runtime: ServiceRuntime): Promise<OrdersService> {
   const prisma = new PrismaClient({ adapter: runtime.database.adapter });
-  const catalog = new GraphQLProductCatalog({ url: runtime.config.subgraphUrls.catalog, logger: runtime.logger });
+  // The catalog answers only calls with a subgraph access token; orders signs its own (issuer "orders").
+  const catalogAccess = createSubgraphTokenSigner(runtime.accessKeys, 'orders');
+  const catalog = new GraphQLProductCatalog({
+    url: runtime.config.subgraphUrls.catalog,
+    logger: runtime.logger,
+    accessHeaders: () => catalogAccess.headersFor('catalog'),
+  });
   const deps = createOrdersDependencies(prisma, catalog);
   // Orders' events (OrderPlaced, OrderCancelled, ...) leave through the outbox; a commit wakes the relay.
   const relay = startOutboxRelay(runtime, prisma);

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
-import { bearer, startTestStack, type TestStack } from '@commerce/testkit';
+import { bearer, startTestStack, subgraphAccessHeaders, type TestStack } from '@commerce/testkit';
 import type { OrdersService } from '../src/main.ts';
 
 let stack: TestStack;
@@ -265,7 +265,7 @@ describe('the orders subgraph as other subgraphs see it', () => {
   const entities = (representations: unknown[], who: Record<string, string>) =>
     fetch(orders.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...who },
+      headers: { 'content-type': 'application/json', ...subgraphAccessHeaders('orders'), ...who },
       body: JSON.stringify({
         query: `query($representations: [_Any!]!) { _entities(representations: $representations) {
           ... on Order { id status }

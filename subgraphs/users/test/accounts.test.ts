@@ -2,7 +2,7 @@
  * Embedded flows through the whole graph (gateway + every subgraph on PGlite): accounts, sessions,
  * addresses, privacy of user data, admin operations and the UserRegistered outbox event.
  */
-import { bearer, startTestStack, type TestStack } from '@commerce/testkit';
+import { bearer, startTestStack, subgraphAccessHeaders, type TestStack } from '@commerce/testkit';
 import type { UsersService } from '../src/main.ts';
 import {
   auth,
@@ -371,7 +371,7 @@ describe('privacy of user data (federation entity lookups)', () => {
   it('marks every user response private for caches', async () => {
     const response = await fetch(stack.services.users!.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...auth(alice.accessToken) },
+      headers: { 'content-type': 'application/json', ...subgraphAccessHeaders('users'), ...auth(alice.accessToken) },
       body: JSON.stringify({ query: '{ me { id email } }' }),
     });
     // No max-age is ever given to user data: the cache-control plugin answers "no-store".

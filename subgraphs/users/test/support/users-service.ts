@@ -1,7 +1,7 @@
 import type { DestinationStream } from 'pino';
 import { createLogger } from '@commerce/platform';
 import { createServiceRuntime, type ServiceRuntime } from '@commerce/runtime';
-import { testJwtEnv } from '@commerce/testkit';
+import { subgraphAccessHeaders, testJwtEnv } from '@commerce/testkit';
 import { startService, type UsersService } from '../../src/main.ts';
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
@@ -15,11 +15,12 @@ export type GraphQLCall = <Data = Record<string, any>>( // eslint-disable-line @
   headers?: Record<string, string>,
 ) => Promise<GraphQLResponse<Data>>;
 
+/** Calls the users subgraph directly, as the gateway does (with a subgraph access token). */
 export function graphqlClient(url: string): GraphQLCall {
   return async (query, variables = {}, headers = {}) => {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...subgraphAccessHeaders('users'), ...headers },
       body: JSON.stringify({ query, variables }),
     });
     return { status: response.status, body: (await response.json()) as never };

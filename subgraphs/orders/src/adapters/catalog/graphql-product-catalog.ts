@@ -15,6 +15,8 @@ export interface GraphQLProductCatalogOptions {
   logger: Logger;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Headers that prove the call comes from inside the graph (the subgraph access token for the catalog). */
+  accessHeaders?: () => Record<string, string>;
 }
 
 interface CatalogResponse {
@@ -69,6 +71,7 @@ export class GraphQLProductCatalog implements ProductCatalog {
                 ? { 'x-request-id': request.requestId, traceparent: `00-${request.traceId}-${'0'.repeat(15)}1-01` }
                 : {}),
               ...injectTraceHeaders({}),
+              ...this.options.accessHeaders?.(),
             },
             body: JSON.stringify({ query, variables }),
             signal: AbortSignal.timeout(this.timeoutMs),
