@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { describeWithServers } from '@commerce/testkit';
 import { REPO_ROOT } from '../bench/src/processes.ts';
-import { jwtEnv, startOurGateway, startSubgraphs, type Gateway, type Subgraphs } from '../bench/src/stack/stack.ts';
+import { jwtEnv, startOurGateway, startSubgraphs, type OurGateway, type Subgraphs } from '../bench/src/stack/stack.ts';
 import { subgraphAccessSuite } from './subgraph-access.shared.ts';
 
 jest.setTimeout(120_000);
@@ -25,7 +25,7 @@ describeWithServers(
       LOG_LEVEL: 'warn',
     };
     let subgraphs: Subgraphs | undefined;
-    let gateway: Gateway | undefined;
+    let gateway: OurGateway | undefined;
 
     beforeAll(async () => {
       subgraphs = await startSubgraphs({
@@ -53,6 +53,7 @@ describeWithServers(
 
     subgraphAccessSuite(() => ({
       gatewayUrl: gateway!.url,
+      gatewayReadyUrl: `${gateway!.managementUrl}/ready`,
       subgraphUrls: subgraphs!.urls,
       subgraphAuthKeys: jwtEnv.SUBGRAPH_AUTH_KEYS!,
     }));

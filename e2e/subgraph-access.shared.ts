@@ -14,6 +14,8 @@ export const SUBGRAPH_NAMES: SubgraphName[] = ['catalog', 'users', 'orders', 'bi
 
 export interface GraphUnderTest {
   gatewayUrl: string;
+  /** The gateway's /ready, on its management port. */
+  gatewayReadyUrl: string;
   subgraphUrls: Record<SubgraphName, string>;
   /** SUBGRAPH_AUTH_KEYS the subgraphs were started with (a test that holds it can mint a valid token). */
   subgraphAuthKeys: string;
@@ -167,7 +169,7 @@ export function subgraphAccessSuite(graph: () => GraphUnderTest) {
   });
 
   it('answers everything through the gateway: reads, mutations, the orders → catalog call, readiness', async () => {
-    const { gatewayUrl } = graph();
+    const { gatewayUrl, gatewayReadyUrl } = graph();
     const me = await post(gatewayUrl, '{ me { id name } }', {}, { authorization: `Bearer ${user.accessToken}` });
     expect(me.body).toEqual({ data: { me: { id: user.id, name: user.name } } });
     const product = await post(gatewayUrl, `query ($id: ID!) { product(id: $id) { id } }`, { id: onSale.id });
@@ -183,7 +185,7 @@ export function subgraphAccessSuite(graph: () => GraphUnderTest) {
     expect(cart.body.data?.addToCart.itemCount).toBe(1);
     expect(cart.body.data?.addToCart.lines[0].product.id).toBe(onSale.id);
     // The gateway's readiness probe of every subgraph presents the token too.
-    const ready = await fetch(gatewayUrl.replace(/\/graphql$/, '/ready'));
+    const ready = await fetch(gatewayReadyUrl);
     expect(ready.status).toBe(200);
   });
 }

@@ -21,6 +21,7 @@ afterAll(() => stack?.stop(), 60_000);
 describe('subgraphs answer the gateway only (embedded: PGlite, in-process bus)', () => {
   subgraphAccessSuite(() => ({
     gatewayUrl: stack.gatewayUrl,
+    gatewayReadyUrl: `${stack.gateway.management.url}/ready`,
     subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, stack.services[name]!.url])) as Record<
       SubgraphName,
       string
@@ -55,6 +56,7 @@ describe('a gateway whose keyring the subgraphs do not share', () => {
         ...stack.env,
         HOST: '127.0.0.1',
         GATEWAY_PORT: '0',
+        GATEWAY_MANAGEMENT_PORT: '0',
         SUBGRAPH_AUTH_KEYS: generateSubgraphKeys('other'),
       }),
       createLogger({ service: 'gateway', level: 'silent' }),
@@ -68,7 +70,7 @@ describe('a gateway whose keyring the subgraphs do not share', () => {
       const body = (await response.json()) as { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] };
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', serviceName: 'catalog' });
       expect(JSON.stringify(body)).not.toMatch(/SUBGRAPH_TOKEN_REQUIRED|401/);
-      expect((await fetch(`http://127.0.0.1:${stranger.port}/ready`)).status).toBe(503);
+      expect((await fetch(`${stranger.management.url}/ready`)).status).toBe(503);
     } finally {
       await stranger.stop();
     }
