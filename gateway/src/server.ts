@@ -30,6 +30,7 @@ import {
   type EventSubscriber,
   type Subscription,
 } from '@commerce/events';
+import { deadLetterReporter } from '@commerce/runtime/events';
 import { loadJwtKeys } from '@commerce/runtime/keys';
 import type { ServiceName } from '@commerce/runtime/services';
 import type { GatewayConfig } from './config.ts';
@@ -216,7 +217,13 @@ export async function startGateway(
   // Embedded mode hands in the in-process bus; full mode (KAFKA_BROKERS) consumes catalog events from Kafka.
   const kafka =
     !dependencies.bus && config.kafkaBrokers.length > 0
-      ? new KafkaEventBus({ brokers: config.kafkaBrokers, clientId: `${config.kafkaClientId}-gateway`, logger })
+      ? new KafkaEventBus({
+          brokers: config.kafkaBrokers,
+          clientId: `${config.kafkaClientId}-gateway`,
+          logger,
+          // events_dead_lettered_total, as on every subgraph (the EventsDeadLettered alert reads it).
+          onDeadLetter: deadLetterReporter(metrics.registry),
+        })
       : undefined;
   // The same prefix the subgraphs put on their topics (and the purge group), so prefixed stacks stay apart.
   const subscriber = dependencies.bus ?? (kafka && withTopicPrefix(kafka, config.kafkaTopicPrefix));
