@@ -11,11 +11,17 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/**
+ * What a readiness check says: ready or not, optionally with details an operator reads in the `/ready`
+ * body (e.g. `starting`: what is still starting in the background while the service already serves).
+ */
+export type Readiness = boolean | ({ ready: boolean } & Record<string, unknown>);
+
 export interface HttpAppOptions {
   logger: Logger;
   metrics: ServiceMetrics;
-  /** Readiness: dependencies answer (database, supergraph loaded). */
-  ready?: () => Promise<boolean>;
+  /** Readiness: dependencies answer (database, supergraph loaded); details go into the answer's body. */
+  ready?: () => Promise<Readiness>;
   /** Proxies whose X-Forwarded-For is believed for `req.ip` (`env.trustProxy`: hops, or e.g. "loopback, 10.0.0.0/8"). Default: loopback. */
   trustProxy?: string | number;
 }
@@ -61,13 +67,14 @@ export function createHttpApp({ logger, metrics, ready, trustProxy }: HttpAppOpt
     res.json({ status: 'ok' });
   });
   app.get('/ready', async (_req, res) => {
-    let isReady = false;
+    let readiness: Readiness = false;
     try {
-      isReady = ready ? await ready() : true;
+      readiness = ready ? await ready() : true;
     } catch (error) {
       logger.warn({ err: errorSummary(error) }, 'readiness check failed');
     }
-    res.status(isReady ? 200 : 503).json({ status: isReady ? 'ready' : 'not ready' });
+    const { ready: isReady, ...details } = typeof readiness === 'boolean' ? { ready: readiness } : readiness;
+    res.status(isReady ? 200 : 503).json({ status: isReady ? 'ready' : 'not ready', ...details });
   });
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', metrics.registry.contentType);

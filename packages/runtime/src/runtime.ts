@@ -6,6 +6,7 @@ import { migrationsDir, type ServiceName } from './services.ts';
 import { loadJwtKeys, type JwtKeys } from './keys.ts';
 import { createEventBus, deadLetterReporter } from './events.ts';
 import { registerDatabasePoolMetrics, withConsumerLagMetrics } from './service-metrics.ts';
+import { BackgroundStarts } from './startup.ts';
 
 /** Everything a subgraph's composition root needs from the outside world, chosen by configuration. */
 export interface ServiceRuntime {
@@ -19,6 +20,8 @@ export interface ServiceRuntime {
   bus: EventBus;
   authenticate: Authenticator;
   jwt: JwtKeys;
+  /** What the service is still starting while it already serves (consumer groups joining); `/ready` lists it. */
+  starting: BackgroundStarts;
   /** Outbox relays started on this runtime (`startOutboxRelay`). */
   relays: OutboxRelay[];
   /**
@@ -85,6 +88,7 @@ export async function createServiceRuntime(name: ServiceName, overrides: Runtime
     bus,
     authenticate: overrides.authenticate ?? jwt.authenticate,
     jwt,
+    starting: new BackgroundStarts(),
     relays: [],
     countDeadLetter(letter) {
       if (sharedBusDeadLetters && lag.ownsGroup(letter.groupId)) sharedBusDeadLetters(letter);
