@@ -70,7 +70,7 @@ describeWithServers(['TEST_KAFKA_BROKERS'], 'gateway cache purges over Kafka (fu
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
         expect(await stack.gateway.metrics.registry.getSingleMetricAsString('events_dead_lettered_total')).toContain(
-          `events_dead_lettered_total{group="${prefix}${groupId}",topic="${prefix}${TOPICS.catalog}"} 1`,
+          `events_dead_lettered_total{group="${prefix}${groupId}",topic="${prefix}${TOPICS.catalog}",service="gateway"} 1`,
         );
       },
       60_000,
