@@ -16,7 +16,7 @@ jest.setTimeout(180_000);
 
 const DOWN_MS = Number(process.env.RECOVERY_KAFKA_DOWN_MS ?? 15_000);
 const TARGET_MS = 5_000;
-const GROUPS = ['catalog.saga', 'billing.saga', 'orders.saga', 'gateway.cache-purge'];
+const GROUPS = ['catalog.saga', 'billing.saga', 'orders.saga', 'gateway-cache-purge'];
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
