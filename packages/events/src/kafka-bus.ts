@@ -346,7 +346,9 @@ class KafkaSubscription {
     for (let giveUpAt = Date.now() + 10 * 60_000; !this.stopping && Date.now() < giveUpAt;) {
       try {
         const outcome = await this.bus.leaver.leave(groupId, memberId);
-        this.logger?.info({ memberId, outcome }, 'stale group member removed');
+        if (outcome === 'unsupported')
+          this.logger?.warn({ memberId }, 'stale group member kept: this kafkajs has no cluster factory');
+        else this.logger?.info({ memberId, outcome }, 'stale group member removed');
         return;
       } catch (error) {
         lastError = error;
