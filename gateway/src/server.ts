@@ -35,6 +35,8 @@ import {
   type EventSubscriber,
   type Subscription,
 } from '@commerce/events';
+import { deadLetterReporter } from '@commerce/runtime/events';
+import { BackgroundStarts } from '@commerce/runtime/startup';
 import { loadJwtKeys, loadSubgraphAccessKeys } from '@commerce/runtime/keys';
 import type { ServiceName } from '@commerce/runtime/services';
 import type { GatewayConfig } from './config.ts';
@@ -163,6 +165,8 @@ export async function startGateway(
     logger,
   });
 
+  // What is still starting while the gateway serves: the cache-purge consumer group, on Kafka (below).
+  const starting = new BackgroundStarts();
   const app = createHttpApp({ logger, metrics, trustProxy: config.http.trustProxy });
   // Requests go to Express, or first to the cache hit path once it is set up (below).
   let handleRequest: http.RequestListener = app;
@@ -245,22 +249,53 @@ export async function startGateway(
   // Embedded mode hands in the in-process bus; full mode (KAFKA_BROKERS) consumes catalog events from Kafka.
   const kafka =
     !dependencies.bus && config.kafkaBrokers.length > 0
-      ? new KafkaEventBus({ brokers: config.kafkaBrokers, clientId: `${config.kafkaClientId}-gateway`, logger })
+      ? new KafkaEventBus({
+          brokers: config.kafkaBrokers,
+          clientId: `${config.kafkaClientId}-gateway`,
+          logger,
+          // events_dead_lettered_total, as on every subgraph (the EventsDeadLettered alert reads it).
+          onDeadLetter: deadLetterReporter(metrics.registry),
+        })
       : undefined;
   // The same prefix the subgraphs put on their topics (and the purge group), so prefixed stacks stay apart.
   const subscriber = dependencies.bus ?? (kafka && withTopicPrefix(kafka, config.kafkaTopicPrefix));
   let purgeSubscription: Subscription | undefined;
+  let stopping = false;
   const purgeListeners = new Set<(purge: CachePurge) => void>();
+  const purging = !!subscriber && config.cache.responseCache;
+  const subscribePurges = () =>
+    subscribeCachePurges({
+      subscriber: subscriber!,
+      store,
+      groupId: config.cache.eventsGroupId,
+      logger,
+      metrics,
+      onPurged: (purge) => purgeListeners.forEach((listener) => listener(purge)),
+    });
   try {
-    if (subscriber && config.cache.responseCache) {
-      purgeSubscription = await subscribeCachePurges({
-        subscriber,
-        store,
-        groupId: config.cache.eventsGroupId,
-        logger,
-        metrics,
-        onPurged: (purge) => purgeListeners.forEach((listener) => listener(purge)),
-      });
+    if (purging && kafka) {
+      // In the background: after a SIGKILL the group admits this instance only once the dead one's
+      // session expired (~30 s), and the graph must not wait for that; /ready lists it meanwhile.
+      void starting.track(
+        `consumer group ${config.cache.eventsGroupId}`,
+        (async () => {
+          for (let attempt = 1; !stopping; attempt++) {
+            try {
+              const subscription = await subscribePurges();
+              if (stopping) await subscription.stop();
+              else purgeSubscription = subscription;
+              return;
+            } catch (error) {
+              if (stopping) return;
+              const retryInMs = Math.min(30_000, 500 * 2 ** attempt);
+              logger.error({ err: (error as Error).message, attempt, retryInMs }, 'cache-purge consumer did not start; retrying');
+              await new Promise((resolve) => setTimeout(resolve, retryInMs).unref());
+            }
+          }
+        })(),
+      );
+    } else if (purging) {
+      purgeSubscription = await subscribePurges(); // the in-process bus subscribes at once
     } else if (config.cache.responseCache) {
       logger.warn('no event subscriber: cached responses are not purged on catalog changes, only expire');
     }
@@ -272,7 +307,7 @@ export async function startGateway(
   }
 
   // Lag and dead-letter depth of the cache-purge group, as the subgraphs report theirs (docs/operations.md).
-  const purgeLag = !purgeSubscription
+  const purgeLag = !purging
     ? undefined
     : kafka
       ? new KafkaConsumerLag({ brokers: config.kafkaBrokers, clientId: `${config.kafkaClientId}-gateway-lag` })
@@ -321,7 +356,7 @@ export async function startGateway(
     managementServer = await startManagementServer({
       logger,
       metrics,
-      ready: async () => supergraphLoaded && (await subgraphsAnswer()),
+      ready: async () => ({ ready: supergraphLoaded && (await subgraphsAnswer()), starting: starting.list() }),
       ...config.management,
     });
   } catch (error) {
@@ -337,7 +372,7 @@ export async function startGateway(
   }
   const url = `http://localhost:${port}/graphql`;
   logger.info(
-    { port, managementPort: managementServer.port, subgraphs: subgraphNames, redis: !!redis, purging: !!purgeSubscription },
+    { port, managementPort: managementServer.port, subgraphs: subgraphNames, redis: !!redis, purging },
     'gateway listening',
   );
   return {
@@ -353,6 +388,7 @@ export async function startGateway(
       return () => purgeListeners.delete(listener);
     },
     async stop() {
+      stopping = true;
       managementServer.drain();
       await purgeSubscription?.stop();
       await stopPurgeLag?.();

@@ -3,6 +3,8 @@
  * consumes `catalog.events` with its own consumer group.
  */
 import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { TOPICS } from '@commerce/events';
 import { bearer, describeWithServers, startTestStack, type TestStack } from '@commerce/testkit';
 import { catalogMoves } from './support.ts';
 
@@ -16,12 +18,13 @@ describeWithServers(['TEST_KAFKA_BROKERS'], 'gateway cache purges over Kafka (fu
     ['a topic prefix', { KAFKA_TOPIC_PREFIX: `gw-${randomUUID().slice(0, 8)}.` }],
   ])('with %s', (_label, extraEnv: Record<string, string>) => {
     let stack: TestStack;
+    const groupId = `gateway-test-${randomUUID()}`;
 
     beforeAll(async () => {
       stack = await startTestStack({
         env: {
           KAFKA_BROKERS: process.env.TEST_KAFKA_BROKERS!,
-          GATEWAY_EVENTS_GROUP_ID: `gateway-test-${randomUUID()}`,
+          GATEWAY_EVENTS_GROUP_ID: groupId,
           ...extraEnv,
         },
       });
@@ -40,5 +43,37 @@ describeWithServers(['TEST_KAFKA_BROKERS'], 'gateway cache purges over Kafka (fu
       await moves.updatePrice(product, 7777);
       expect(await moves.priceOf(product.id)).toBe(7777);
     }, 90_000);
+
+    // Only on the stack's own prefixed topic: an unreadable message on the shared broker's catalog topic
+    // would reach every other consumer of it.
+    (extraEnv.KAFKA_TOPIC_PREFIX ? it : it.skip)(
+      'counts a message it parks on events_dead_lettered_total, as every subgraph does',
+      async () => {
+        const prefix = extraEnv.KAFKA_TOPIC_PREFIX!;
+        const kafka = new Kafka({
+          clientId: 'gateway-dlq-test',
+          brokers: [process.env.TEST_KAFKA_BROKERS!],
+          logLevel: logLevel.NOTHING,
+        });
+        const producer = kafka.producer();
+        await producer.connect();
+        try {
+          await producer.send({ topic: `${prefix}${TOPICS.catalog}`, messages: [{ key: 'poison', value: 'not an event' }] });
+        } finally {
+          await producer.disconnect();
+        }
+        const parked = async () =>
+          (await stack.gateway.metrics.registry.getSingleMetricAsString('events_dead_lettered_total')).includes(
+            `group="${prefix}${groupId}"`,
+          );
+        for (const deadline = Date.now() + 30_000; !(await parked().catch(() => false)) && Date.now() < deadline;) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        expect(await stack.gateway.metrics.registry.getSingleMetricAsString('events_dead_lettered_total')).toContain(
+          `events_dead_lettered_total{group="${prefix}${groupId}",topic="${prefix}${TOPICS.catalog}",service="gateway"} 1`,
+        );
+      },
+      60_000,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from '@commerce/platform/errors';
+import { isInfrastructureUnavailable } from '@commerce/platform/errors';
 import { contextFromTraceparent, SpanKind, withSpan } from '@commerce/platform/tracing';
 import type { EventEnvelope } from './envelope.ts';
 
@@ -113,11 +113,12 @@ export const isRetryable = (error: unknown) =>
   !(typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false);
 
 /**
- * The handler's own database is unreachable (an outage or restart): nothing is wrong with the message,
- * so this failure never uses up the attempts before parking — the consumer keeps retrying (backing off)
- * until the database is back, holding that partition in order, instead of sending good events to the DLQ.
+ * The handler's infrastructure is unreachable (its database, Redis, a peer: an outage or restart): nothing
+ * is wrong with the message, so this failure never uses up the attempts before parking — the consumer
+ * keeps retrying (backing off) until the server is back, holding that partition in order, instead of
+ * sending good events to the DLQ (a 10 s Redis outage once parked 16 of the gateway's cache purges).
  */
-export const isOutage = (error: unknown) => isDatabaseUnavailable(error);
+export const isOutage = (error: unknown) => isInfrastructureUnavailable(error);
 
 /** Headers a parked message carries on the dead-letter topic, next to its original headers, key and value. */
 export const DLQ_HEADERS = {

@@ -29,6 +29,7 @@ import {
 import { backoffDelay, errorMessage, sleep, type BackoffSettings } from './backoff.ts';
 import { decodeEvent } from './contracts/index.ts';
 import { fixKafkajsIdleLoop } from './kafkajs-idle-loop-fix.ts';
+import { StaleMemberLeaver } from './kafka-stale-member.ts';
 
 // Before any client exists: kafkajs' idle request-queue loop (see the module).
 fixKafkajsIdleLoop();
@@ -45,8 +46,16 @@ export interface KafkaEventBusOptions {
   maxAttempts?: number;
   /** Backoff between handler attempts (default 200 ms doubling to 5 s, with jitter). */
   backoff?: BackoffSettings;
-  /** Consumer session timeout: how soon a dead consumer's partitions move to another (default 30 s). */
+  /**
+   * Consumer session timeout: how soon a dead consumer's partitions move to another (default 30 s). A
+   * crashed-and-restarted consumer does not wait for it (its old member is removed, see StaleMemberLeaver);
+   * only a process that died does, so it stays generous for handlers that block for a while.
+   */
   sessionTimeoutMs?: number;
+  /**
+   * How often a consumer heartbeats (default 1 s): live members learn of a rebalance (a member joined or
+   * left) from their next heartbeat, so this bounds how long a rebalance waits for them.
+   */
   heartbeatIntervalMs?: number;
   /** Partitions of one subscription handled in parallel; order is kept within a partition (default 3). */
   partitionsConsumedConcurrently?: number;
@@ -75,6 +84,16 @@ export interface KafkaEventBusOptions {
 }
 
 const DEFAULT_BACKOFF: BackoffSettings = { baseDelayMs: 200, maxDelayMs: 5000 };
+const DEFAULT_SESSION_MS = 30_000;
+const DEFAULT_HEARTBEAT_MS = 1000;
+
+/** A broker answered with a Kafka error code (kafkajs' protocol errors carry its `type`), however wrapped. */
+function brokerAnswered(error: unknown): boolean {
+  for (let cause = error as { type?: unknown; cause?: unknown } | undefined; cause; cause = cause.cause as typeof cause) {
+    if (typeof cause.type === 'string') return true;
+  }
+  return false;
+}
 
 /**
  * The EventBus on Apache Kafka (kafkajs).
@@ -100,6 +119,8 @@ export class KafkaEventBus implements EventBus {
   private readonly kafka: Kafka;
   private producer: Promise<Producer> | undefined;
   private readonly admin: SharedKafkaAdmin;
+  /** Removes the members crashed consumers left behind (see StaleMemberLeaver). */
+  readonly leaver: StaleMemberLeaver;
   private readonly knownTopics = new Set<string>();
   private readonly subscriptions = new Set<KafkaSubscription>();
   private closed = false;
@@ -115,6 +136,7 @@ export class KafkaEventBus implements EventBus {
       logCreator: kafkaLogCreator(options.logger),
     });
     this.admin = new SharedKafkaAdmin(this.kafka);
+    this.leaver = new StaleMemberLeaver({ brokers: options.brokers, clientId: `${options.clientId}-leave` });
   }
 
   /** Creates the topics that do not exist yet (idempotent, safe from several instances at once). */
@@ -247,6 +269,8 @@ class KafkaSubscription {
   private inFlight = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly logger: Logger | undefined;
+  /** The group member id of the running consumer (kafkajs picks a new one whenever it rejoins from scratch). */
+  private memberId: string | undefined;
 
   constructor(
     private readonly bus: KafkaEventBus,
@@ -261,17 +285,25 @@ class KafkaSubscription {
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: settings.heartbeatIntervalMs ?? 3000,
+      sessionTimeout: settings.sessionTimeoutMs ?? DEFAULT_SESSION_MS,
+      heartbeatInterval: settings.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS,
       // How long the broker may hold a fetch that finds nothing new: it answers as soon as a message
       // arrives, so this only sets how often an idle consumer asks (and how long a stop may wait for it).
       maxWaitTimeInMs: settings.fetchMaxWaitMs ?? 500,
-      // kafkajs restarts a consumer that crashed on a retriable error (e.g. the broker went away).
-      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopping },
+      // kafkajs restarts a consumer that crashed on a retriable error (e.g. the broker went away). Retries
+      // back off to 2 s at most, so a consumer tries again within 2 s of the broker coming back.
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 2000, restartOnFailure: async () => !this.stopping },
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.memberId = payload.memberId;
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.logger?.error({ err: errorMessage(payload.error), restart: payload.restart }, 'event consumer crashed');
+      // The restarted consumer joins as a new member: remove the old one rather than wait for its session.
+      const stale = this.memberId;
+      this.memberId = undefined;
+      if (stale && !this.stopping) void this.leaveStaleMember(stale);
       // A non-retriable crash stops kafkajs for good: start a fresh consumer so the group keeps consuming.
       if (!payload.restart && !this.stopping) this.scheduleRestart();
     });
@@ -300,6 +332,38 @@ class KafkaSubscription {
     await consumer
       .disconnect()
       .catch((error: unknown) => this.logger?.warn({ err: errorMessage(error) }, 'consumer disconnect failed'));
+  }
+
+  /**
+   * Removes the member a crashed consumer left in the group, as soon as the broker answers (kafkajs' own
+   * LeaveGroup failed if the broker was gone). Tried every 500 ms until it is done, the subscription
+   * stops, or the member must have expired anyway (the broker had been reachable for a session timeout).
+   */
+  private async leaveStaleMember(memberId: string): Promise<void> {
+    const { groupId } = this.options;
+    const sessionMs = this.bus.options.sessionTimeoutMs ?? DEFAULT_SESSION_MS;
+    let lastError: unknown;
+    for (let giveUpAt = Date.now() + 10 * 60_000; !this.stopping && Date.now() < giveUpAt;) {
+      try {
+        const outcome = await this.bus.leaver.leave(groupId, memberId);
+        if (outcome === 'unsupported')
+          this.logger?.warn({ memberId }, 'stale group member kept: this kafkajs has no cluster factory');
+        else this.logger?.info({ memberId, outcome }, 'stale group member removed');
+        return;
+      } catch (error) {
+        lastError = error;
+        this.logger?.debug({ memberId, err: errorMessage(error) }, 'stale group member not removed yet');
+        // A broker that answers but refuses (e.g. its coordinator is still loading) is back: the member
+        // expires by itself within a session from now.
+        if (brokerAnswered(error)) giveUpAt = Math.min(giveUpAt, Date.now() + sessionMs);
+      }
+      await sleep(500, this.abort.signal);
+    }
+    if (!this.stopping)
+      this.logger?.warn(
+        { memberId, err: errorMessage(lastError) },
+        'stale group member not removed; it expires with its session',
+      );
   }
 
   private scheduleRestart(): void {
@@ -418,7 +482,7 @@ class KafkaSubscription {
 
   /** Sleeps through a retry delay without letting the group think this consumer died. */
   private async waitHeartbeating(delayMs: number, heartbeat: () => Promise<void>): Promise<void> {
-    const interval = Math.max(100, Math.floor((this.bus.options.heartbeatIntervalMs ?? 3000) / 2));
+    const interval = Math.max(100, Math.floor((this.bus.options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS) / 2));
     const until = Date.now() + delayMs;
     while (!this.stopping && Date.now() < until) {
       await sleep(Math.min(interval, until - Date.now()), this.abort.signal);

@@ -38,6 +38,17 @@ describe('a database outage while handling events', () => {
     expect(isOutage(new Error('cannot apply 2'))).toBe(false);
   });
 
+  it('counts Redis and network outages as outages too (the gateway purges its cache in Redis)', () => {
+    expect(isOutage(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe(true);
+    expect(isOutage(new Error('Connection is closed.'))).toBe(true);
+    expect(
+      isOutage(Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' })),
+    ).toBe(true);
+    expect(isOutage(Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' }))).toBe(true);
+    expect(isOutage(new Error('purge failed', { cause: new Error('Command timed out') }))).toBe(true);
+    expect(isOutage(new Error('ERR wrong number of arguments for command'))).toBe(false);
+  });
+
   it('keeps retrying past maxAttempts until the database is back, then handles the message once and in order', async () => {
     const handled: number[] = [];
     const parked: string[] = [];

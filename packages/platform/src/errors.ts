@@ -99,6 +99,38 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** Node socket codes for "the server cannot be reached or dropped the connection". */
+const NETWORK_UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+/** ioredis' words for a Redis that is down or restarting (its offline queue refuses, or a command times out). */
+const REDIS_UNAVAILABLE_MESSAGES =
+  /Stream isn't writeable|Connection is closed|Reached the max retries per request limit|Command timed out|LOADING Redis is loading|socket hang up/i;
+
+/**
+ * True when an error (or one it wraps) says an infrastructure server — the database, Redis, any peer over
+ * TCP — is unreachable or went away: retrying later helps, and nothing is wrong with the work itself.
+ */
+export function isInfrastructureUnavailable(error: unknown): boolean {
+  if (isDatabaseUnavailable(error)) return true;
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth++) {
+    const { code, message, name } = current as { code?: unknown; message?: unknown; name?: unknown };
+    if (name === 'MaxRetriesPerRequestError') return true;
+    if (typeof code === 'string' && NETWORK_UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof message === 'string' && REDIS_UNAVAILABLE_MESSAGES.test(message)) return true;
+    const next = current as { originalError?: unknown; cause?: unknown };
+    current = next.originalError ?? next.cause;
+  }
+  return false;
+}
+
 /**
  * The code an error will carry once formatted, for metrics read before formatting (Apollo's didEncounterErrors):
  * a DomainError's own code, a GraphQL error's code, SERVICE_UNAVAILABLE for a database outage, else INTERNAL.

@@ -11,6 +11,12 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/**
+ * What a readiness check says: ready or not, optionally with details an operator reads in the `/ready`
+ * body (e.g. `starting`: what is still starting in the background while the service already serves).
+ */
+export type Readiness = boolean | ({ ready: boolean } & Record<string, unknown>);
+
 export interface HttpAppOptions {
   logger: Logger;
   metrics: ServiceMetrics;
@@ -61,8 +67,8 @@ export function createHttpApp({ logger, metrics, trustProxy }: HttpAppOptions): 
 export interface ManagementServerOptions {
   logger: Logger;
   metrics: Pick<ServiceMetrics, 'registry'>;
-  /** Readiness: dependencies answer (database, supergraph loaded). */
-  ready?: () => Promise<boolean>;
+  /** Readiness: dependencies answer (database, supergraph loaded); details go into the answer's body. */
+  ready?: () => Promise<Readiness>;
   /** 0 picks a free port (tests); the bound one is in `ManagementServer.port`. */
   port: number;
   host: string;
@@ -101,13 +107,14 @@ export async function startManagementServer({
     res.json({ status: 'ok' });
   });
   app.get('/ready', async (_req, res) => {
-    let isReady = false;
+    let readiness: Readiness = false;
     try {
-      isReady = !draining && (ready ? await ready() : true);
+      readiness = draining ? false : ready ? await ready() : true;
     } catch (error) {
       logger.warn({ err: errorSummary(error) }, 'readiness check failed');
     }
-    res.status(isReady ? 200 : 503).json({ status: isReady ? 'ready' : 'not ready' });
+    const { ready: isReady, ...details } = typeof readiness === 'boolean' ? { ready: readiness } : readiness;
+    res.status(isReady ? 200 : 503).json({ status: isReady ? 'ready' : 'not ready', ...details });
   });
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', metrics.registry.contentType);

@@ -7,7 +7,15 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
 import type { Logger } from './logger.ts';
 import { rejectNulCharactersPlugin } from './nul-characters.ts';
-import { createHttpApp, errorSummary, httpErrorHandler, listen, startManagementServer, type ManagementAddress } from './http.ts';
+import {
+  createHttpApp,
+  errorSummary,
+  httpErrorHandler,
+  listen,
+  startManagementServer,
+  type ManagementAddress,
+  type Readiness,
+} from './http.ts';
 import { createErrorFormatter, DomainError, errorCodeOf } from './errors.ts';
 import { GraphQLError } from 'graphql';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
@@ -35,7 +43,7 @@ export interface SubgraphServerOptions<Context extends SubgraphContextBase> {
   authenticate: Authenticator;
   /** Builds the per-request context (DataLoaders, use cases) on top of the base one. */
   context: (base: SubgraphContextBase) => Context | Promise<Context>;
-  ready?: () => Promise<boolean>;
+  ready?: () => Promise<Readiness>;
   metrics?: ServiceMetrics;
   production?: boolean;
   plugins?: ApolloServerPlugin<Context>[];

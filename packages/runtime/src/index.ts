@@ -7,3 +7,4 @@ export * from './events.ts';
 export * from './saga.ts';
 export * from './service-metrics.ts';
 export * from './server.ts';
+export * from './startup.ts';

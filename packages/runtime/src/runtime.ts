@@ -13,6 +13,7 @@ import { migrationsDir, type ServiceName } from './services.ts';
 import { loadJwtKeys, loadSubgraphAccessKeys, type JwtKeys } from './keys.ts';
 import { createEventBus, deadLetterReporter } from './events.ts';
 import { registerDatabasePoolMetrics, withConsumerLagMetrics } from './service-metrics.ts';
+import { BackgroundStarts } from './startup.ts';
 
 /** Everything a subgraph's composition root needs from the outside world, chosen by configuration. */
 export interface ServiceRuntime {
@@ -28,6 +29,8 @@ export interface ServiceRuntime {
   jwt: JwtKeys;
   /** The keyring of the subgraph access tokens: this service checks them and signs its own calls to other subgraphs. */
   accessKeys: SubgraphKeyring;
+  /** What the service is still starting while it already serves (consumer groups joining); `/ready` lists it. */
+  starting: BackgroundStarts;
   /** Outbox relays started on this runtime (`startOutboxRelay`). */
   relays: OutboxRelay[];
   /**
@@ -102,6 +105,7 @@ export async function createServiceRuntime(name: ServiceName, overrides: Runtime
     authenticate: overrides.authenticate ?? jwt.authenticate,
     jwt,
     accessKeys,
+    starting: new BackgroundStarts(),
     relays: [],
     countDeadLetter(letter) {
       if (sharedBusDeadLetters && lag.ownsGroup(letter.groupId)) sharedBusDeadLetters(letter);

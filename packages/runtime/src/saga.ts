@@ -18,7 +18,8 @@ export interface SagaSubscriptionOptions {
 export async function subscribeSaga(runtime: ServiceRuntime, options: SagaSubscriptionOptions): Promise<Subscription> {
   const logger = runtime.logger.child({ component: 'saga', group: options.groupId });
   const dispatch = onEvents(options.handlers);
-  const subscription = await runtime.bus.subscribe({
+  // Joining the group can take a session timeout after a crash; /ready says so meanwhile.
+  const subscribing = runtime.bus.subscribe({
     groupId: options.groupId,
     topics: options.topics,
     // The saga acts on its handlers' types only: the others on its topics are passed over undecoded.
@@ -40,5 +41,5 @@ export async function subscribeSaga(runtime: ServiceRuntime, options: SagaSubscr
       }
     },
   });
-  return subscription;
+  return runtime.starting.track(`consumer group ${options.groupId}`, subscribing);
 }

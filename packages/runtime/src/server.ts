@@ -39,9 +39,11 @@ export function startServiceServer<Context extends SubgraphContextBase>(
     routes: options.routes,
     trustProxy: options.trustProxy,
     accessKeys: runtime.accessKeys,
+    // Ready once the database answers: consumer groups still joining do not hold up the graph, they
+    // are listed under `starting` (see BackgroundStarts).
     ready: async () => {
       await options.database.$queryRaw`SELECT 1`;
-      return true;
+      return { ready: true, starting: runtime.starting.list() };
     },
   });
 }

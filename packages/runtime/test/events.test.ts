@@ -1,6 +1,6 @@
 import { createLogger, createServiceMetrics } from '@commerce/platform';
 import { appendEvents, createEvent, InProcessEventBus, TOPICS, type EventEnvelope } from '@commerce/events';
-import { createEventBus, loadServiceConfig, startOutboxRelay, type ServiceRuntime } from '../src/index.ts';
+import { BackgroundStarts, createEventBus, loadServiceConfig, startOutboxRelay, type ServiceRuntime } from '../src/index.ts';
 import { openTestDatabase, type TestDatabaseHandle } from '../../events/test/support/test-database.ts';
 import { eventually } from '../../events/test/support/eventually.ts';
 
@@ -58,6 +58,7 @@ describe('event wiring of a service runtime', () => {
         authenticate: async () => null,
         jwt: undefined as never,
         accessKeys: undefined as never,
+        starting: new BackgroundStarts(),
         relays: [],
         onClose: (cleanup) => void cleanups.push(cleanup),
         close: async () => {

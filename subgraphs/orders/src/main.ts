@@ -66,7 +66,6 @@ export async function startService(runtime: ServiceRuntime): Promise<OrdersServi
       return result;
     },
   };
-  const saga = await startOrdersSaga(runtime, prisma, deps.clock, () => relay.notify(), outcomes);
   const { ORDER_PENDING_TIMEOUT_MS: pendingTimeoutMs } = parseConfig(
     { ORDER_PENDING_TIMEOUT_MS: env.positiveInt(60_000) },
     runtime.env,
@@ -81,6 +80,9 @@ export async function startService(runtime: ServiceRuntime): Promise<OrdersServi
     context: (base) => ({ ...base, deps, loaders: createOrdersLoaders(deps.orders) }),
     database: prisma,
   });
+  // After the server: after a SIGKILL the group lets a new member in only once the dead one's session
+  // expired, and the API must not wait for that (/ready lists the group under `starting` meanwhile).
+  const saga = await startOrdersSaga(runtime, prisma, deps.clock, () => relay.notify(), outcomes);
   return {
     ...server,
     prisma,
