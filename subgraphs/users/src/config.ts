@@ -1,4 +1,4 @@
-import { ConfigError, env, parseConfig, z } from '@commerce/platform';
+import { ConfigError, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, env, parseConfig, z } from '@commerce/platform';
 
 /** The users service's own settings (documented in docs/configuration.md, "Users service"). */
 export function loadUsersSettings(source: Record<string, string | undefined>) {
@@ -13,12 +13,22 @@ export function loadUsersSettings(source: Record<string, string | undefined>) {
       USERS_JWKS_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(300),
       USERS_TRUST_PROXY: env.trustProxy('loopback'),
       USERS_REDIS_PREFIX: z.string().default('users:'),
+      JWT_MAX_LIFETIME_SECONDS: env.positiveInt(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
     },
     source,
   );
   if (parsed.USERS_ACCESS_TOKEN_TTL_SECONDS > 3600) {
     // Access tokens cannot be revoked: keep their lifetime short.
     throw new ConfigError([{ variable: 'USERS_ACCESS_TOKEN_TTL_SECONDS', problem: 'must be at most 3600' }]);
+  }
+  if (parsed.USERS_ACCESS_TOKEN_TTL_SECONDS > parsed.JWT_MAX_LIFETIME_SECONDS) {
+    // Every verifier (this service included) refuses a token that lives longer: users' own tokens would never work.
+    throw new ConfigError([
+      {
+        variable: 'USERS_ACCESS_TOKEN_TTL_SECONDS',
+        problem: 'must not exceed JWT_MAX_LIFETIME_SECONDS (verifiers refuse longer-lived tokens)',
+      },
+    ]);
   }
   return {
     accessTokenTtlSeconds: parsed.USERS_ACCESS_TOKEN_TTL_SECONDS,
