@@ -36,7 +36,16 @@ export class PrivateBroker {
     });
   }
 
-  start = () => this.script('start.sh');
+  /**
+   * Starts (or restarts after `stop`) this broker. start.sh leaves alone whatever already answers on the port and
+   * exits 0: here that would be another test's broker (two picked the same free port), whose topics and groups this
+   * test would then share — its events showed up in the other stack as orders nobody knew. Refuse instead.
+   */
+  start = async () => {
+    const { stdout } = await this.script('start.sh');
+    if (/not started by this script/.test(stdout))
+      throw new Error(`port ${this.port} already has a broker that is not this test's: pick another port`);
+  };
   /** Stops the broker and keeps its data (topics, offsets): an outage, not a loss. */
   stop = () => this.script('stop.sh');
 
