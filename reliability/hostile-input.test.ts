@@ -73,6 +73,10 @@ function inspect(status: number, text: string): Outcome {
       }
     }
   }
+  // A body over the limit says so with its own code (a client must send less, not simplify the query).
+  if (status === 413 && codes.some((code) => code !== 'PAYLOAD_TOO_LARGE')) {
+    return { status, codes, violation: `413 with ${codes.join(', ')}, not PAYLOAD_TOO_LARGE` };
+  }
   return { status, codes };
 }
 

@@ -5,7 +5,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import cors from 'cors';
 import helmet from 'helmet';
-import { httpErrorHandler, type Logger } from '@commerce/platform';
+import { httpErrorHandler, PAYLOAD_TOO_LARGE, type Logger } from '@commerce/platform';
 import { limitExceeded } from './limits/query-limits.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
 
@@ -110,7 +110,8 @@ export function gatewayHttpErrorHandler(logger: Logger, bodyLimitBytes: number, 
         undefined,
         `Request body is larger than ${bodyLimitBytes} bytes`,
       );
-      const { http: _http, ...extensions } = rejection.extensions;
+      // Its own code: a client must shrink the body (or use APQ), not simplify the query.
+      const { http: _http, ...extensions } = { ...rejection.extensions, code: PAYLOAD_TOO_LARGE };
       res
         .status(413)
         .json({ errors: [{ message: rejection.message, extensions: { ...extensions, requestId: req.context?.requestId } }] });
