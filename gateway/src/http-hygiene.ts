@@ -104,17 +104,20 @@ export function gatewayHttpErrorHandler(logger: Logger, bodyLimitBytes: number, 
   return (error: unknown, req, res, next) => {
     if ((error as { status?: unknown }).status === 413) {
       metrics?.limitRejections.inc({ limit: 'bodyBytes' });
-      const rejection = limitExceeded(
-        'bodyBytes',
-        bodyLimitBytes,
-        undefined,
-        `Request body is larger than ${bodyLimitBytes} bytes`,
-      );
-      // Its own code: a client must shrink the body (or use APQ), not simplify the query.
-      const { http: _http, ...extensions } = { ...rejection.extensions, code: PAYLOAD_TOO_LARGE };
-      res
-        .status(413)
-        .json({ errors: [{ message: rejection.message, extensions: { ...extensions, requestId: req.context?.requestId } }] });
+      // Its own code (not QUERY_TOO_COMPLEX): a client must send less (or use APQ), not simplify the query.
+      res.status(413).json({
+        errors: [
+          {
+            message: `Request body is larger than ${bodyLimitBytes} bytes`,
+            extensions: {
+              code: PAYLOAD_TOO_LARGE,
+              limit: 'bodyBytes',
+              allowed: bodyLimitBytes,
+              requestId: req.context?.requestId,
+            },
+          },
+        ],
+      });
       return;
     }
     shared(error, req, res, next);

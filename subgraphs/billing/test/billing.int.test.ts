@@ -218,7 +218,11 @@ describeWithServers(['TEST_DATABASE_URL'], 'billing on PostgreSQL', () => {
       expect(fake().refundCount).toBe(refundsBefore);
 
       const tooMuch = await refund(4_001, `${payment.id}-b`);
-      expect(tooMuch.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'amountCents', refundableCents: 4_000 });
+      expect(tooMuch.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'amountCents',
+        refundableCents: 4_000,
+      });
       const reusedKey = await refund(1_000, `${payment.id}-a`);
       expect(reusedKey.errors?.[0]?.extensions?.code).toBe('CONFLICT');
 
