@@ -35,6 +35,7 @@ interface Fixtures {
   productId: string;
   productSlug: string;
   categorySlug: string;
+  categoryId: string;
   addressA: string;
   paymentMethodA: string;
   orderA: string;
@@ -97,7 +98,11 @@ const QUERIES: Record<string, OperationCase> = {
   categories: { expect: PUBLIC, request: () => ({ query: '{ categories { id } }' }) },
   category: {
     expect: PUBLIC,
-    request: (fx) => ({ query: 'query ($slug: String!) { category(slug: $slug) { id } }', variables: { slug: fx.categorySlug } }),
+    // By id, with the category page's product listing (the slug lookup is the same field).
+    request: (fx) => ({
+      query: 'query ($id: ID) { category(id: $id) { id products(first: 2) { totalCount nodes { id } } } }',
+      variables: { id: fx.categoryId },
+    }),
   },
   cart: { expect: SIGNED_IN, request: () => ({ query: '{ cart { itemCount } }' }) },
   order: {
@@ -418,9 +423,9 @@ beforeAll(async () => {
     customerB: new Owner(stack, b),
     admin: new Owner(stack, { userId: DEMO_ADMIN_ID, email: 'admin@demo.shop', token: adminToken(), refreshToken: '' }),
   };
-  const catalog = await must<{ products: { nodes: { id: string; slug: string }[] }; categories: { slug: string }[] }>(
+  const catalog = await must<{ products: { nodes: { id: string; slug: string }[] }; categories: { id: string; slug: string }[] }>(
     stack,
-    '{ products(first: 1, filter: { inStock: true }) { nodes { id slug } } categories { slug } }',
+    '{ products(first: 1, filter: { inStock: true }) { nodes { id slug } } categories { id slug } }',
     {},
   );
   const product = catalog.products.nodes[0];
@@ -439,6 +444,7 @@ beforeAll(async () => {
     productId: product.id,
     productSlug: product.slug,
     categorySlug: category.slug,
+    categoryId: category.id,
     addressA,
     paymentMethodA,
     orderA,
@@ -505,6 +511,33 @@ describe.each([
   }, 180_000);
 });
 
+/** The first words of a root field's description name who may call it; the matrix above is the truth. */
+function audienceOf(expectation: Expectation): string {
+  if (expectation.anonymous === 'ALLOW' || expectation.anonymous === 'NULL') return 'Anyone';
+  if (expectation.customerA === 'FORBIDDEN') return 'Admin';
+  return 'Signed in';
+}
+
+describe('schema descriptions', () => {
+  it('start each root field with who may call it, as the matrix declares (the playground shows them)', () => {
+    const declared = { query: QUERIES, mutation: mutationCases(undefined as unknown as TestStack) };
+    const wrong: string[] = [];
+    for (const root of ['query', 'mutation'] as const) {
+      const type = root === 'query' ? schema.getQueryType() : schema.getMutationType();
+      for (const [name, field] of Object.entries(type?.getFields() ?? {})) {
+        const operation = declared[root][name];
+        if (!operation) continue; // reported by the coverage test
+        const audience = audienceOf(operation.expect);
+        if (!field.description?.startsWith(audience))
+          wrong.push(`${name}: want "${audience}…", has "${field.description ?? ''}"`);
+      }
+      // A type description is merged from every subgraph: it must not claim one audience for all fields.
+      expect(type?.description ?? '').not.toMatch(/admin|anonymous|signed in/i);
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
 describe('forged tokens', () => {
   it('never act as anyone: each is refused with UNAUTHENTICATED, even on public fields', async () => {
     const outcomes: Record<string, string> = {};
@@ -519,6 +552,33 @@ describe('forged tokens', () => {
 });
 
 describe('field-level rules', () => {
+  it("keeps a category page's archived products for admins: Category.products and its includeArchived filter", async () => {
+    const created = await must<{ createProduct: { id: string } }>(
+      stack,
+      'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }',
+      { input: { sku: `REL-${randomUUID()}`, name: `Archived ${randomUUID()}`, priceCents: 700, categoryId: fx.categoryId } },
+      adminToken(),
+    );
+    const id = created.createProduct.id;
+    await must(stack, 'mutation ($id: ID!) { archiveProduct(id: $id) { id } }', { id }, adminToken());
+    const page = (includeArchived: boolean | null, token?: string) =>
+      stack.query<{ category: { products: { nodes: { id: string }[] } } }>(
+        'query ($id: ID, $all: Boolean) { category(id: $id) { products(first: 5, sort: NEWEST, filter: { includeArchived: $all }) { nodes { id } } } }',
+        { id: fx.categoryId, all: includeArchived },
+        token ? { authorization: token } : {},
+      );
+    const ids = (response: Awaited<ReturnType<typeof page>>) =>
+      response.body.data?.category.products.nodes.map((node) => node.id);
+    const code = (response: Awaited<ReturnType<typeof page>>) => response.body.errors?.[0]?.extensions?.code;
+
+    expect(ids(await page(null, adminToken()))).not.toContain(id);
+    expect(ids(await page(true, adminToken()))).toContain(id);
+    expect(ids(await page(null))).not.toContain(id);
+    expect(ids(await page(null, fx.a.token))).not.toContain(id);
+    expect(code(await page(true))).toBe('UNAUTHENTICATED');
+    expect(code(await page(true, fx.a.token))).toBe('FORBIDDEN');
+  });
+
   const PRIVATE_PROFILE = `{ me { id email role addresses { id } defaultAddress { id }
     paymentMethods { nodes { id } } orders { nodes { id payment { id } } } } }`;
 

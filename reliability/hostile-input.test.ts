@@ -73,6 +73,10 @@ function inspect(status: number, text: string): Outcome {
       }
     }
   }
+  // A body over the limit says so with its own code (a client must send less, not simplify the query).
+  if (status === 413 && codes.some((code) => code !== 'PAYLOAD_TOO_LARGE')) {
+    return { status, codes, violation: `413 with ${codes.join(', ')}, not PAYLOAD_TOO_LARGE` };
+  }
   return { status, codes };
 }
 
@@ -260,4 +264,34 @@ it(`regression: ${PROTOTYPE_TOKEN}`, async () => {
     );
   }
   expect(violations).toEqual([undefined, undefined]);
+});
+
+// Issue 20: the category page's arguments (category(id:), Category.products, a nested connection the
+// generated run does not reach) and every uuid ID argument answer BAD_USER_INPUT for an id that is not
+// one — never a silent null, a crash, or SQL.
+it('answers hostile ids and category-page arguments with BAD_USER_INPUT, never a null or an internal error', async () => {
+  const ids = ['not-a-uuid', "' OR 1=1 --", '00000000-0000-0000-0000-00000000000g', 'x'.repeat(10_000), '😀', ''];
+  const PAGE = `query ($first: Int, $after: String, $filter: ProductFilter) {
+    category(slug: "home") { products(first: $first, after: $after, filter: $filter) { totalCount nodes { id } } }
+  }`;
+  const cases: [string, string, Record<string, unknown>][] = [];
+  for (const id of ids) {
+    cases.push(['id', 'query ($id: ID) { product(id: $id) { id } }', { id }]);
+    cases.push(['id', 'query ($id: ID) { category(id: $id) { id products(first: 1) { totalCount } } }', { id }]);
+    cases.push(['filter.categoryId', PAGE, { first: 1, filter: { categoryId: id } }]);
+    // An empty `after` means "from the start", as on `products`.
+    if (id !== '') cases.push(['after', PAGE, { first: 1, after: id }]);
+  }
+  for (const first of [-1, 0, 101, 2 ** 31 - 1]) cases.push(['first', PAGE, { first }]);
+  const wrong: string[] = [];
+  for (const [field, query, variables] of cases) {
+    const response = await stack.query(query, variables, { authorization: customerToken });
+    const outcome = inspect(response.status, JSON.stringify(response.body));
+    const extensions = response.body.errors?.[0]?.extensions;
+    if (outcome.violation || extensions?.code !== 'BAD_USER_INPUT' || extensions.field !== field) {
+      wrong.push(`${JSON.stringify(variables).slice(0, 80)}: ${outcome.violation ?? JSON.stringify(extensions)}`);
+    }
+  }
+  console.log(`hostile ids and category-page arguments: ${cases.length} requests, ${wrong.length} wrong`);
+  expect(wrong).toEqual([]);
 });

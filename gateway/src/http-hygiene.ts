@@ -5,7 +5,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import cors from 'cors';
 import helmet from 'helmet';
-import { httpErrorHandler, type Logger } from '@commerce/platform';
+import { httpErrorHandler, PAYLOAD_TOO_LARGE, type Logger } from '@commerce/platform';
 import { limitExceeded } from './limits/query-limits.ts';
 import type { GatewayMetrics } from './observability/metrics.ts';
 
@@ -104,16 +104,20 @@ export function gatewayHttpErrorHandler(logger: Logger, bodyLimitBytes: number, 
   return (error: unknown, req, res, next) => {
     if ((error as { status?: unknown }).status === 413) {
       metrics?.limitRejections.inc({ limit: 'bodyBytes' });
-      const rejection = limitExceeded(
-        'bodyBytes',
-        bodyLimitBytes,
-        undefined,
-        `Request body is larger than ${bodyLimitBytes} bytes`,
-      );
-      const { http: _http, ...extensions } = rejection.extensions;
-      res
-        .status(413)
-        .json({ errors: [{ message: rejection.message, extensions: { ...extensions, requestId: req.context?.requestId } }] });
+      // Its own code (not QUERY_TOO_COMPLEX): a client must send less (or use APQ), not simplify the query.
+      res.status(413).json({
+        errors: [
+          {
+            message: `Request body is larger than ${bodyLimitBytes} bytes`,
+            extensions: {
+              code: PAYLOAD_TOO_LARGE,
+              limit: 'bodyBytes',
+              allowed: bodyLimitBytes,
+              requestId: req.context?.requestId,
+            },
+          },
+        ],
+      });
       return;
     }
     shared(error, req, res, next);

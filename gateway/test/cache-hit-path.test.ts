@@ -274,7 +274,7 @@ describe('cache hit path', () => {
     const padded = JSON.stringify({ query, variables: { padding: 'x'.repeat(4000) } });
     const tooLarge = await send(gateway.graphqlUrl, padded);
     expect(tooLarge.status).toBe(413);
-    expect(JSON.parse(tooLarge.text).errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(JSON.parse(tooLarge.text).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
     // Malformed JSON the hit path read first still gets body-parser's answer.
     const malformed = await send(gateway.graphqlUrl, '{"query": ');
     expect(malformed.status).toBe(400);

@@ -230,7 +230,7 @@ describe('query limits', () => {
     expect((await post(strict.graphqlUrl, padded(2048))).status).toBe(200);
     const tooLarge = await post(strict.graphqlUrl, padded(2049));
     expect(tooLarge.status).toBe(413);
-    expect(tooLarge.body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'bodyBytes', allowed: 2048 });
+    expect(tooLarge.body.errors?.[0]?.extensions).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', limit: 'bodyBytes', allowed: 2048 });
   });
 
   it('counts rejections per limit on /metrics', async () => {

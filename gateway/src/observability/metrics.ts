@@ -56,7 +56,7 @@ export function createGatewayMetrics(): GatewayMetrics {
     }),
     limitRejections: new Counter({
       name: 'gateway_query_limit_rejections_total',
-      help: 'Operations rejected with QUERY_TOO_COMPLEX, by limit',
+      help: 'Operations rejected by a limit, by limit (QUERY_TOO_COMPLEX; PAYLOAD_TOO_LARGE for bodyBytes)',
       labelNames: ['limit'] as const,
       registers,
     }),

@@ -14,6 +14,12 @@ export type ErrorCode =
   | 'INTERNAL_SERVER_ERROR';
 
 /**
+ * A request body over the size limit (HTTP 413), at the gateway and at every subgraph. Not an ErrorCode:
+ * no use case raises it, only the HTTP layer before any GraphQL runs.
+ */
+export const PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE';
+
+/**
  * An error a use case raises on purpose. Domain code throws these (no GraphQL import needed there);
  * the API edge turns them into GraphQL errors with the same code.
  */
@@ -48,6 +54,7 @@ const CLIENT_CODES = new Set<string>([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
+  PAYLOAD_TOO_LARGE,
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
+import { PAYLOAD_TOO_LARGE } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { requestContextFromHeaders, runWithRequestContext, type RequestContext } from './request-context.ts';
@@ -159,12 +160,16 @@ export function httpErrorHandler(logger: Logger): ErrorRequestHandler {
       errors: [
         {
           message,
-          extensions: { code: clientError ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR', requestId: req.context?.requestId },
+          extensions: { code: errorCodeFor(status), requestId: req.context?.requestId },
         },
       ],
     });
   };
 }
+
+/** A body over the limit has its own code: the client must send less, not fix its syntax. */
+const errorCodeFor = (status: number) =>
+  status === 413 ? PAYLOAD_TOO_LARGE : status >= 400 && status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
 
 export function errorSummary(error: unknown): { name: string; message: string; code?: string } {
   if (error instanceof Error) {

@@ -161,7 +161,7 @@ describe('subgraph server bootstrap', () => {
       .set(SUBGRAPH_TOKEN_HEADER, gatewayTokens.tokenFor('test'))
       .send({ query: `{ hello }`, padding: 'x'.repeat(2_000_000) });
     expect(huge.status).toBe(413);
-    expect(huge.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(huge.body.errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
     await request(management).get('/health').expect(200);
   });
 });

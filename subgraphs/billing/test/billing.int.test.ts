@@ -218,14 +218,18 @@ describeWithServers(['TEST_DATABASE_URL'], 'billing on PostgreSQL', () => {
       expect(fake().refundCount).toBe(refundsBefore);
 
       const tooMuch = await refund(4_001, `${payment.id}-b`);
-      expect(tooMuch.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', refundableCents: 4_000 });
+      expect(tooMuch.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'amountCents',
+        refundableCents: 4_000,
+      });
       const reusedKey = await refund(1_000, `${payment.id}-a`);
       expect(reusedKey.errors?.[0]?.extensions?.code).toBe('CONFLICT');
 
       const rest = await refund(4_000, `${payment.id}-c`);
       expect(rest.data?.refundPayment.payment).toMatchObject({ status: 'REFUNDED', refundable: { amountCents: 0 } });
       const oneMore = await refund(1, `${payment.id}-d`);
-      expect(oneMore.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+      expect(oneMore.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', refundableCents: 0 });
       const cardInReason = await billing.graphql(
         'mutation ($id: ID!) { refundPayment(paymentId: $id, amountCents: 1, reason: "card 4242 4242 4242 4242", idempotencyKey: "k-card") { id } }',
         { id: payment.id },
@@ -262,7 +266,7 @@ describeWithServers(['TEST_DATABASE_URL'], 'billing on PostgreSQL', () => {
       const succeeded = attempts.filter((a) => a.status === 'fulfilled');
       const refused = attempts.filter((a) => a.status === 'rejected');
       expect(succeeded).toHaveLength(6); // 6 × 1 500 = 9 000 ≤ 10 000 < 7 × 1 500
-      expect(refused.every((a) => (a as PromiseRejectedResult).reason.code === 'CONFLICT')).toBe(true);
+      expect(refused.every((a) => (a as PromiseRejectedResult).reason.code === 'BAD_USER_INPUT')).toBe(true);
 
       const stored = (await sql.query('SELECT refunded_cents, status FROM payments WHERE id = $1', [payment.id])).rows[0];
       expect(stored).toEqual({ refunded_cents: 9_000, status: 'PARTIALLY_REFUNDED' });

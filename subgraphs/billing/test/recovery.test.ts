@@ -95,7 +95,7 @@ it('keeps a refund pending with its amount reserved while the provider is down, 
   // The pending 3 000 are reserved: a second refund of the full capture would exceed it.
   await expect(
     refundPayment(billing.service.deps, admin, { ...request, amountCents: 8_000, idempotencyKey: `${payment.id}-all` }),
-  ).rejects.toMatchObject({ code: 'CONFLICT', details: { refundableCents: 5_000 } });
+  ).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'amountCents', refundableCents: 5_000 } });
 
   provider.refundsDown = false;
   const completed = await refundPayment(billing.service.deps, admin, request);

@@ -315,6 +315,32 @@ describeWithServers(['TEST_DATABASE_URL'], 'catalog graph on real PostgreSQL', (
       expect(small.statements).toHaveLength(large.statements.length);
     });
 
+    it('a category page (Category.products) costs the same few statements whatever its size', async () => {
+      const CATEGORY_PAGE = `query ($first: Int) {
+        category(slug: "electronics") {
+          name
+          products(first: $first, sort: PRICE_DESC) {
+            totalCount
+            nodes { name stock { available } category { name parent { name } } }
+          }
+        }
+      }`;
+      const measure = async (first: number) => {
+        env.sql.reset();
+        const body = await env.query<{ category: { products: { nodes: { category: unknown }[] } } }>(CATEGORY_PAGE, { first });
+        expect(body.errors).toBeUndefined();
+        return { statements: requestStatements(), nodes: body.data!.category.products.nodes };
+      };
+      const small = await measure(5);
+      const large = await measure(50);
+      console.log(`category page: ${small.statements.length} statements for 5 products, ${large.statements.length} for 50`);
+      expect(large.nodes).toHaveLength(50);
+      expect(large.nodes.every((node) => node.category)).toBe(true);
+      // The category + the listing's page and count + categories of the page + their parents.
+      expect(large.statements.length).toBeLessThanOrEqual(5);
+      expect(small.statements).toHaveLength(large.statements.length);
+    });
+
     it('resolves 100 product references (`_entities`) with one statement', async () => {
       const representations = demo.products.slice(0, 100).map((p) => ({ __typename: 'Product', id: p.id }));
       env.sql.reset();

@@ -154,6 +154,86 @@ describe('browsing the demo catalog', () => {
     }
   });
 
+  it('answers an id that is not a UUID with BAD_USER_INPUT naming the argument, not a silent null', async () => {
+    for (const query of [`{ product(id: "not-a-uuid") { id } }`, `{ category(id: "not-a-uuid") { id } }`]) {
+      const body = await gql<Record<string, unknown>>(query);
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+    }
+    // A well-formed id that names nothing is still simply not found.
+    const missing = await gql<{ product: null; category: null }>(
+      `{ product(id: "00000000-0000-4000-8000-000000000000") { id } category(id: "00000000-0000-4000-8000-000000000000") { id } }`,
+    );
+    expect(missing).toEqual({ data: { product: null, category: null } });
+  });
+
+  it('finds a category by id or by slug (exactly one of them)', async () => {
+    const bySlug = await gql<{ category: { id: string; name: string } }>(`{ category(slug: "kitchen") { id name } }`);
+    const { id } = bySlug.data!.category;
+    const byId = await gql<{ category: { id: string; name: string } }>(`query ($id: ID) { category(id: $id) { id name } }`, {
+      id: id.toUpperCase(),
+    });
+    expect(byId.data!.category).toEqual(bySlug.data!.category);
+    for (const query of [`{ category { id } }`, `query ($id: ID) { category(id: $id, slug: "kitchen") { id } }`]) {
+      const body = await gql(query, { id });
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    }
+  });
+
+  it('lists a category page in one request: Category.products is the products connection with the category fixed', async () => {
+    const PAGE = `query ($slug: String, $first: Int, $after: String, $sort: ProductSort, $filter: ProductFilter) {
+      category(slug: $slug) {
+        id name
+        products(first: $first, after: $after, sort: $sort, filter: $filter) {
+          totalCount nodes { id category { slug } } pageInfo { hasNextPage endCursor }
+        }
+      }
+    }`;
+    type Page = {
+      category: {
+        id: string;
+        products: {
+          totalCount: number;
+          nodes: { id: string; category: { slug: string } }[];
+          pageInfo: List['products']['pageInfo'];
+        };
+      };
+    };
+    const home = (await gql<Page>(PAGE, { slug: 'home', first: 1 })).data!.category;
+    for (const [sort, filter] of [
+      ['PRICE_ASC', null],
+      ['NAME', { inStock: true }],
+      [null, { maxPriceCents: 5_000 }],
+    ] as const) {
+      const expected = await allPages({ sort, filter: { ...filter, categoryId: home.id } });
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (let page = 0; page < 20; page++) {
+        const body: { data?: Page; errors?: unknown[] } = await gql<Page>(PAGE, { slug: 'home', first: 15, after, sort, filter });
+        expect(body.errors).toBeUndefined();
+        const products = body.data!.category.products;
+        expect(products.totalCount).toBe(expected.length);
+        seen.push(...products.nodes.map((node) => node.id));
+        if (!products.pageInfo.hasNextPage) break;
+        after = products.pageInfo.endCursor;
+      }
+      expect(seen).toEqual(expected.map((node) => node.id));
+    }
+    expect(home.products.nodes[0]?.category.slug).toMatch(/^(kitchen|lighting)$/);
+
+    const same = await gql<Page>(PAGE, { slug: 'home', first: 2, filter: { categoryId: home.id } });
+    expect(same.errors).toBeUndefined();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ first: 101 }, 'first'],
+      [{ first: 2, filter: { categoryId: '00000000-0000-4000-8000-000000000000' } }, 'filter.categoryId'],
+      [{ first: 2, filter: { categoryId: 'not-an-id' } }, 'filter.categoryId'],
+      [{ first: 2, after: 'garbage' }, 'after'],
+    ];
+    for (const [variables, field] of cases) {
+      const body = await gql<Page>(PAGE, { slug: 'home', ...variables });
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+  });
+
   it('refuses a cursor from another sort order', async () => {
     const first = await gql<List>(LIST, { first: 2, sort: 'NAME' });
     const body = await gql<List>(LIST, { first: 2, sort: 'PRICE_ASC', after: first.data!.products.pageInfo.endCursor });

@@ -127,7 +127,14 @@ describe('findProduct', () => {
     });
   });
 
-  it('treats an id that cannot exist as not found', async () => {
-    expect(await findProduct(repository, byId, null, { id: 'DROP TABLE products' })).toBeNull();
+  it('refuses an id that is not a UUID (BAD_USER_INPUT naming it) before any lookup; a UUID that names nothing is null', async () => {
+    let lookups = 0;
+    const counting = (id: string) => (lookups++, byId(id));
+    await expect(findProduct(repository, counting, null, { id: 'DROP TABLE products' })).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      details: { field: 'id' },
+    });
+    expect(lookups).toBe(0);
+    expect(await findProduct(repository, counting, null, { id: '00000000-0000-4000-8000-000000000000' })).toBeNull();
   });
 });

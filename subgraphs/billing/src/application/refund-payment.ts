@@ -1,4 +1,4 @@
-import { badInput, conflict, notFound, refuseCardNumbers, requireAdmin, type Viewer } from '@commerce/platform';
+import { badInput, conflict, DomainError, notFound, refuseCardNumbers, requireAdmin, type Viewer } from '@commerce/platform';
 import { isPositiveAmountCents } from '../domain/money.ts';
 import { decideRefund } from '../domain/payment.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_REFUND_REASON_LENGTH, sameRefundRequest, type Refund } from '../domain/refund.ts';
@@ -72,7 +72,11 @@ export async function requestRefund(deps: BillingDeps, request: RefundRequest): 
       const { reason, refundableCents } = reservation.decision;
       if (reason === 'nothing_refundable') return { outcome: 'nothing_refundable' };
       if (reason === 'not_captured') throw conflict('This payment has no captured money to refund', { refundableCents });
-      throw conflict(`At most ${refundableCents} cents can still be refunded on this payment`, { refundableCents });
+      // Asking for more than is left is a wrong amount (the client can fix it), not a state clash.
+      throw new DomainError('BAD_USER_INPUT', `At most ${refundableCents} cents can still be refunded on this payment`, {
+        field: 'amountCents',
+        refundableCents,
+      });
     }
     case 'reserved':
       deps.logger.info(

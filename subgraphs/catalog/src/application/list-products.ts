@@ -59,6 +59,24 @@ export async function listProducts(
   };
 }
 
+/**
+ * `Category.products`: the same listing with the category fixed (products in it or in any category below
+ * it), so a category page is one request. A `filter.categoryId` naming another category is refused rather
+ * than silently replaced.
+ */
+export function listCategoryProducts(
+  products: ProductRepository,
+  viewer: Viewer | null,
+  categoryId: string,
+  input: ListProductsInput,
+): Promise<Connection<Product>> {
+  const requested = input.filter?.categoryId;
+  if (requested !== null && requested !== undefined && requested.toLowerCase() !== categoryId.toLowerCase()) {
+    throw badInput('filter.categoryId', 'filter.categoryId cannot differ from the category whose products are listed');
+  }
+  return listProducts(products, viewer, { ...input, filter: { ...input.filter, categoryId } });
+}
+
 export function parseFilter(input: ProductFilterInput, viewer: Viewer | null): ProductFilter {
   const search = text('filter.search', input.search, LIMITS.searchMaxLength, { required: false }) || null;
   const bound = (field: 'minPriceCents' | 'maxPriceCents') => {

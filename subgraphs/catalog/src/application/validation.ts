@@ -2,9 +2,9 @@
  * Input checks at the edge of the hexagon: every use case parses its raw input with these before
  * touching a port. A problem is a BAD_USER_INPUT error whose `extensions.field` names the input field.
  */
-import { badInput, refuseCardNumbers } from '@commerce/platform';
+import { badInput, isUuid, refuseCardNumbers, uuidArgument } from '@commerce/platform';
 import type { ProductAttribute, ProductImage } from '../domain/product.ts';
-import { CURRENCY_PATTERN, LIMITS, SKU_PATTERN, SLUG_PATTERN, UUID_PATTERN } from '../domain/rules.ts';
+import { CURRENCY_PATTERN, LIMITS, SKU_PATTERN, SLUG_PATTERN } from '../domain/rules.ts';
 
 type Maybe<T> = T | null | undefined;
 
@@ -66,11 +66,11 @@ export function integer(field: string, value: Maybe<number>, min: number, max: n
   return value;
 }
 
-export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID_PATTERN.test(value);
+// The id rule is shared by every subgraph (packages/platform); re-exported so use cases keep one import.
+export { isUuid };
 
 export function uuid(field: string, value: Maybe<string>): string {
-  if (!isUuid(value)) throw badInput(field, `${field} is not a valid id`);
-  return value.toLowerCase();
+  return uuidArgument(field, value);
 }
 
 export function images(field: string, value: Maybe<readonly Maybe<ProductImage>[]>): ProductImage[] {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ResolverMap, SubgraphContextBase } from '@commerce/platform';
+import type { Connection, ResolverMap, SubgraphContextBase } from '@commerce/platform';
 import { requireAdmin } from '@commerce/platform';
 import type { Category } from '../../domain/category.ts';
 import type { Product } from '../../domain/product.ts';
@@ -9,7 +9,8 @@ import { archiveProduct } from '../../application/archive-product.ts';
 import { createCategory, type CreateCategoryInput } from '../../application/create-category.ts';
 import { createProduct, type CreateProductInput } from '../../application/create-product.ts';
 import { findProduct, type FindProductInput } from '../../application/find-product.ts';
-import { listProducts, type ListProductsInput } from '../../application/list-products.ts';
+import { findCategory, type FindCategoryInput } from '../../application/find-category.ts';
+import { listCategoryProducts, listProducts, type ListProductsInput } from '../../application/list-products.ts';
 import { updateCategory, type UpdateCategoryInput } from '../../application/update-category.ts';
 import { updateProduct, type UpdateProductInput } from '../../application/update-product.ts';
 import type { CatalogStore, EventCause } from '../../ports/catalog-store.ts';
@@ -43,6 +44,12 @@ function privateForAdmins(context: CatalogContext, info: CacheControlInfo): void
 
 const iso = (date: Date) => date.toISOString();
 
+/** Later lookups of the same products in this request (federation, nested fields) hit the loader cache. */
+function primed(context: CatalogContext, connection: Connection<Product>): Connection<Product> {
+  for (const product of connection.nodes) context.loaders.productById.prime(product.id, product);
+  return connection;
+}
+
 export const resolvers: ResolverMap = {
   Query: {
     product: (_root: unknown, args: FindProductInput, context: CatalogContext, info: CacheControlInfo) => {
@@ -51,13 +58,11 @@ export const resolvers: ResolverMap = {
     },
     products: async (_root: unknown, args: ListProductsInput, context: CatalogContext, info: CacheControlInfo) => {
       privateForAdmins(context, info);
-      const connection = await listProducts(context.products, context.viewer, args);
-      // Later lookups of the same products in this request (federation, nested fields) hit the loader cache.
-      for (const product of connection.nodes) context.loaders.productById.prime(product.id, product);
-      return connection;
+      return primed(context, await listProducts(context.products, context.viewer, args));
     },
     categories: (_root: unknown, _args: unknown, context: CatalogContext) => context.categories.findRoots(),
-    category: (_root: unknown, args: { slug: string }, context: CatalogContext) => context.categories.findBySlug(args.slug),
+    category: (_root: unknown, args: FindCategoryInput, context: CatalogContext) =>
+      findCategory(context.categories, (id) => context.loaders.categoryById.load(id), args),
   },
 
   Mutation: {
@@ -103,5 +108,9 @@ export const resolvers: ResolverMap = {
       category.parentId ? context.loaders.categoryById.load(category.parentId) : null,
     children: (category: Category, _args: unknown, context: CatalogContext) =>
       context.loaders.childrenOfCategory.load(category.id),
+    products: async (category: Category, args: ListProductsInput, context: CatalogContext, info: CacheControlInfo) => {
+      privateForAdmins(context, info);
+      return primed(context, await listCategoryProducts(context.products, context.viewer, category.id, args));
+    },
   },
 };
