@@ -117,7 +117,13 @@ describeWithServers(
       }
     });
 
-    it('Redis killed: login, APQ, cached queries and checkouts answer without INTERNAL_SERVER_ERROR', async () => {
+    /** Login, APQ, cached queries and checkouts while Redis is `down()`: each answers, or a retryable code. */
+    async function probeWithoutRedis(
+      fault: string,
+      rounds: number,
+      down: () => Promise<void> | void,
+      up: () => Promise<void> | void,
+    ) {
       const shopper = await newShopper(stack.query);
       const email = `redis-down-${randomUUID()}@example.test`;
       const password = 'correct horse battery';
@@ -133,7 +139,8 @@ describeWithServers(
       const usersBefore = await errorsByCode(stack.subgraphs.management.users);
       const [product] = await stockedProducts(stack.query, 10);
 
-      await stack.redis.kill();
+      await down();
+      const downAt = Date.now();
       const seen: Record<string, number> = {};
       const codesOf = (probe: string, result: { status: number; body: GraphBody<unknown> }) => {
         const codes = result.body.errors?.map((error) => error.extensions?.code ?? `HTTP_${result.status}`) ?? ['OK'];
@@ -152,7 +159,7 @@ describeWithServers(
       const cached = 'query RedisDownBrowse { products(first: 2) { totalCount } }';
       const persisted = `query RedisDownApq { products(first: 1) { totalCount } } # ${randomUUID()}`;
       const hash = createHash('sha256').update(persisted).digest('hex');
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < rounds; round++) {
         // Twice the same cacheable query: the second may take the cache hit path, which reads the purge epoch.
         codesOf('browse', await stack.query(cached));
         codesOf('browse', await stack.query(cached));
@@ -183,7 +190,8 @@ describeWithServers(
       }
       const gatewayAfter = await errorsByCode(stack.gateway.managementUrl);
       const usersAfter = await errorsByCode(stack.subgraphs.management.users);
-      await stack.redis.start();
+      const probeMs = Date.now() - downAt;
+      await up();
       const delta = (after: Record<string, number>, before: Record<string, number>) =>
         Object.fromEntries(
           Object.entries(after)
@@ -192,7 +200,7 @@ describeWithServers(
         );
       const gatewayCounted = delta(gatewayAfter, gatewayBefore);
       const usersCounted = delta(usersAfter, usersBefore);
-      console.log(JSON.stringify({ recovery: 'Redis killed', answersByProbeAndCode: seen, gatewayCounted, usersCounted }));
+      console.log(JSON.stringify({ recovery: fault, probeMs, answersByProbeAndCode: seen, gatewayCounted, usersCounted }));
 
       const bad = Object.keys(seen).filter(
         (key) => !/:(OK|PERSISTED_QUERY_NOT_FOUND|UNAUTHENTICATED|SERVICE_UNAVAILABLE)$/.test(key),
@@ -202,6 +210,25 @@ describeWithServers(
       for (const probe of ['browse', 'apq-register', 'login', 'checkout']) expect(seen[`${probe}:OK`]).toBeGreaterThan(0);
       expect(gatewayCounted.INTERNAL_SERVER_ERROR ?? 0).toBe(0);
       expect(usersCounted.INTERNAL_SERVER_ERROR ?? 0).toBe(0);
+    }
+
+    it('Redis killed: login, APQ, cached queries and checkouts answer without INTERNAL_SERVER_ERROR', async () => {
+      await probeWithoutRedis(
+        'Redis SIGKILL',
+        2,
+        () => stack.redis.kill(),
+        () => stack.redis.start(),
+      );
+    });
+
+    it('Redis hung (SIGSTOP, connections open): the same, and nothing waits for it', async () => {
+      await probeWithoutRedis(
+        'Redis SIGSTOP',
+        // One round: while Redis hangs every command the gateway sends waits for its 1 s timeout.
+        1,
+        () => stack.redis.freeze(true),
+        () => stack.redis.freeze(false),
+      );
     });
   },
 );

@@ -134,7 +134,13 @@ export class PrivateRedis {
     await exited;
   }
 
+  /** SIGSTOP (true) or SIGCONT (false): connections stay open but nothing answers, as with a hung server. */
+  freeze(frozen: boolean): void {
+    this.process?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   async destroy(): Promise<void> {
+    this.freeze(false);
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
