@@ -64,6 +64,25 @@ export class PrivatePostgres {
     ]);
   }
 
+  /**
+   * `pg_ctl restart`: `fast` ends every backend with "terminating connection due to administrator command"
+   * (as an operator's restart does); `immediate` as in a crash (the start recovers from WAL).
+   */
+  restart(mode: 'fast' | 'immediate'): Promise<unknown> {
+    return this.tool('pg_ctl', [
+      '-D',
+      this.data,
+      '-l',
+      path.join(this.dir, 'server.log'),
+      '-m',
+      mode,
+      '-w',
+      '-t',
+      '60',
+      'restart',
+    ]);
+  }
+
   /** `pg_ctl stop -m immediate`: every backend ends at once, as in a crash; the next start recovers from WAL. */
   stopImmediately(): Promise<unknown> {
     return this.tool('pg_ctl', ['-D', this.data, '-m', 'immediate', '-w', 'stop']);
@@ -115,7 +134,13 @@ export class PrivateRedis {
     await exited;
   }
 
+  /** SIGSTOP (true) or SIGCONT (false): connections stay open but nothing answers, as with a hung server. */
+  freeze(frozen: boolean): void {
+    this.process?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   async destroy(): Promise<void> {
+    this.freeze(false);
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -87,7 +87,7 @@ const DATABASE_UNAVAILABLE_CODES = new Set([
   '57P03',
 ]);
 const DATABASE_UNAVAILABLE_MESSAGES =
-  /Can't reach database server|Connection terminated unexpectedly|Connection terminated due to connection timeout|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|terminating connection due to administrator command|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|Code: `(57P0[123]|08[0-9A-Z]{3})`/i;
+  /Can't reach database server|Connection terminated unexpectedly|Connection terminated due to connection timeout|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Server has closed the connection|terminating connection due to administrator command|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|Code: `(57P0[123]|08[0-9A-Z]{3})`/i;
 
 /**
  * True when an error (or one it wraps) says the service's database is unreachable or went away —

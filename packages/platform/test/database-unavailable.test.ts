@@ -38,6 +38,16 @@ describe('a database outage', () => {
     ['the server is still recovering', new Error('the database system is starting up')],
     // pg's answer for a query on a client whose connection a restart cut (was INTERNAL_SERVER_ERROR).
     ['a pooled client lost its connection', new Error('Client has encountered a connection error and is not queryable')],
+    // Prisma's raw query on a connection a restart closed, as catalog logged it (was INTERNAL_SERVER_ERROR).
+    [
+      'Prisma finds its connection closed by the server',
+      Object.assign(
+        new Error(
+          '\nInvalid `prisma.$queryRaw()` invocation:\n\n\nRaw query failed. Code: `N/A`. Message: `Server has closed the connection.`',
+        ),
+        { code: 'P2010' },
+      ),
+    ],
     [
       'a refused connection, wrapped as the cause',
       new Error('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) }),

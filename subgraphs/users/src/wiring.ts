@@ -49,11 +49,18 @@ export function createAccountDependencies(prisma: PrismaClient): AccountDependen
 }
 
 /**
- * Redis for the login counters (shared by every users instance). Commands fail fast while it is down and
- * the limiter falls back to its in-memory insurance, so logins keep working, throttled per instance.
+ * Redis for the login counters (shared by every users instance). Commands fail fast while it is down —
+ * and time out after `commandTimeoutMs` while it hangs (connected, answering nothing), else a login would
+ * wait until the gateway gives up — and the limiter falls back to its in-memory insurance, so logins keep
+ * working, throttled per instance.
  */
-export function connectRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
+export function connectRedis(url: string, logger: Logger, commandTimeoutMs = 500): Redis {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2000,
+    commandTimeout: commandTimeoutMs,
+  });
   let lastWarning = 0;
   redis.on('error', (error) => {
     if (Date.now() - lastWarning < 30_000) return;
