@@ -99,7 +99,14 @@ const QUERIES: Record<string, OperationCase> = {
     expect: PUBLIC,
     request: (fx) => ({ query: 'query ($slug: String!) { category(slug: $slug) { id } }', variables: { slug: fx.categorySlug } }),
   },
-  cart: { expect: SIGNED_IN, request: () => ({ query: '{ cart { itemCount } }' }) },
+  // The priced fields ask the catalog as the viewer's cart page does; they are the viewer's own cart's.
+  cart: {
+    expect: SIGNED_IN,
+    request: () => ({
+      query:
+        '{ cart { itemCount subtotal { amountCents } lines { quantity available unitPrice { amountCents } lineTotal { amountCents } } } }',
+    }),
+  },
   order: {
     expect: OWNER_OR_ADMIN,
     request: (fx) => ({ query: `query ($id: ID!) { order(id: $id) ${ORDER_SELECTION} }`, variables: { id: fx.orderA } }),

@@ -77,7 +77,7 @@ export async function startService(runtime: ServiceRuntime): Promise<OrdersServi
   const server = await startServiceServer<OrdersContext>(runtime, {
     schemaFile: new URL('./adapters/graphql/schema.graphql', import.meta.url),
     resolvers,
-    context: (base) => ({ ...base, deps, loaders: createOrdersLoaders(deps.orders) }),
+    context: (base) => ({ ...base, deps, loaders: createOrdersLoaders(deps.orders, deps.catalog) }),
     database: prisma,
   });
   // After the server: after a SIGKILL the group lets a new member in only once the dead one's session

@@ -5,7 +5,7 @@ import { PrismaClient } from '../src/generated/prisma/client.ts';
 import { createOrdersDependencies } from '../src/main.ts';
 import type { Clock } from '../src/ports/clock.ts';
 import type { OrdersDependencies } from '../src/ports/orders-dependencies.ts';
-import type { ProductCatalog } from '../src/ports/product-catalog.ts';
+import type { ProductCatalog, ShoppableProduct } from '../src/ports/product-catalog.ts';
 
 /**
  * A clock the test moves by hand (idempotency keys expire after 24 h). Each reading is 1 ms after the
@@ -23,13 +23,26 @@ export class ManualClock implements Clock {
   }
 }
 
-/** The catalog port answered from a list: for use-case tests that do not start the catalog service. */
+/**
+ * The catalog port answered from a list: for use-case tests that do not start the catalog service. Listed
+ * products cost `priceCents` (default 1000 USD) and have `stock` units available (default 100).
+ */
 export class ListedCatalog implements ProductCatalog {
   readonly available = new Set<string>();
+  readonly stock = new Map<string, number>();
+  readonly priceCents = new Map<string, number>();
   calls = 0;
-  async availableProductIds(productIds: readonly string[]): Promise<Set<string>> {
+  async shoppableProducts(productIds: readonly string[]): Promise<Map<string, ShoppableProduct>> {
     this.calls += 1;
-    return new Set(productIds.filter((id) => this.available.has(id)));
+    const shoppable = new Map<string, ShoppableProduct>();
+    for (const id of productIds.filter((candidate) => this.available.has(candidate))) {
+      shoppable.set(id, {
+        id,
+        price: { amountCents: this.priceCents.get(id) ?? 1000, currency: 'USD' },
+        available: this.stock.get(id) ?? 100,
+      });
+    }
+    return shoppable;
   }
 }
 

@@ -95,6 +95,51 @@ describe('cart', () => {
   });
 });
 
+describe('cart stock: the early, honest answer', () => {
+  const LAST_THREE = randomUUID();
+  const SOLD_OUT = randomUUID();
+  beforeAll(() => {
+    db.catalog.available.add(LAST_THREE).add(SOLD_OUT);
+    db.catalog.stock.set(LAST_THREE, 3).set(SOLD_OUT, 0);
+  });
+
+  it('refuses a sold-out product and more than is available with INSUFFICIENT_STOCK and available', async () => {
+    const user = customer(`stock-${randomUUID()}`);
+    expect(await rejection(addToCart(db.deps, user, { productId: SOLD_OUT, quantity: 1 }))).toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      field: 'quantity',
+    });
+    const refused = addToCart(db.deps, user, { productId: LAST_THREE, quantity: 99 });
+    await expect(refused).rejects.toMatchObject({ code: 'INSUFFICIENT_STOCK', details: { available: 3, productId: LAST_THREE } });
+    expect((await viewCart(db.deps, user)).lines).toEqual([]);
+  });
+
+  it('counts what the cart already holds, and checks updateCartLine too', async () => {
+    const user = customer(`stock-${randomUUID()}`);
+    await addToCart(db.deps, user, { productId: LAST_THREE, quantity: 2 });
+    await expect(addToCart(db.deps, user, { productId: LAST_THREE, quantity: 2 })).rejects.toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      details: { available: 3 },
+    });
+    await addToCart(db.deps, user, { productId: LAST_THREE, quantity: 1 });
+    await expect(updateCartLine(db.deps, user, { productId: LAST_THREE, quantity: 4 })).rejects.toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      details: { available: 3 },
+    });
+    await updateCartLine(db.deps, user, { productId: LAST_THREE, quantity: 1 });
+    expect((await viewCart(db.deps, user)).lines.map((l) => [l.productId, l.quantity])).toEqual([[LAST_THREE, 1]]);
+  });
+
+  it('refuses updateCartLine for a product archived since it was added', async () => {
+    const user = customer(`stock-${randomUUID()}`);
+    const leaving = randomUUID();
+    db.catalog.available.add(leaving);
+    await addToCart(db.deps, user, { productId: leaving, quantity: 1 });
+    db.catalog.available.delete(leaving);
+    expect((await rejection(updateCartLine(db.deps, user, { productId: leaving, quantity: 2 }))).code).toBe('NOT_FOUND');
+  });
+});
+
 describe('checkout', () => {
   it('turns the cart into a PENDING order with OrderPlaced in the outbox and empties the cart', async () => {
     const user = customer(`buyer-${randomUUID()}`);

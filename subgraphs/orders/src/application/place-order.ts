@@ -36,7 +36,7 @@ async function isRetry(deps: Pick<OrdersDependencies, 'unitOfWork' | 'clock'>, u
 }
 
 async function requireAvailable(deps: Pick<OrdersDependencies, 'catalog'>, lines: RequestedLine[]): Promise<void> {
-  const available = await deps.catalog.availableProductIds(lines.map((line) => line.productId));
+  const available = await deps.catalog.shoppableProducts(lines.map((line) => line.productId));
   const missing = lines.find((line) => !available.has(line.productId));
   if (missing) throw notFound(`Product ${missing.productId}`);
 }

@@ -7,7 +7,7 @@ import {
   withSpan,
   type Logger,
 } from '@commerce/platform';
-import type { ProductCatalog } from '../../ports/product-catalog.ts';
+import type { ProductCatalog, ShoppableProduct } from '../../ports/product-catalog.ts';
 
 export interface GraphQLProductCatalogOptions {
   /** The catalog subgraph's GraphQL endpoint (CATALOG_URL). */
@@ -19,15 +19,22 @@ export interface GraphQLProductCatalogOptions {
   accessHeaders?: () => Record<string, string>;
 }
 
+interface CatalogProduct {
+  id: string;
+  price: { amountCents: number; currency: string };
+  stock: { available: number };
+}
+
 interface CatalogResponse {
-  data?: Record<string, { id: string } | null> | null;
+  data?: Record<string, CatalogProduct | null> | null;
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
 /**
  * Asks the catalog subgraph directly over HTTP. `product(id)` answers anonymous callers with active
  * products only (archived ones are hidden from shoppers, unknown ones are null), which is exactly the
- * question "may a shopper buy this?". One request with an alias per product.
+ * question "may a shopper buy this?"; price and available units come with it. One request with an alias per
+ * product (the catalog batches the aliases into one lookup), so a whole cart is one call.
  */
 export class GraphQLProductCatalog implements ProductCatalog {
   private readonly timeoutMs: number;
@@ -38,19 +45,20 @@ export class GraphQLProductCatalog implements ProductCatalog {
     this.fetch = options.fetch ?? fetch;
   }
 
-  async availableProductIds(productIds: readonly string[]): Promise<Set<string>> {
+  async shoppableProducts(productIds: readonly string[]): Promise<Map<string, ShoppableProduct>> {
     const ids = [...new Set(productIds)];
-    if (ids.length === 0) return new Set();
+    const shoppable = new Map<string, ShoppableProduct>();
+    if (ids.length === 0) return shoppable;
     const variables = Object.fromEntries(ids.map((id, index) => [`p${index}`, id]));
-    const query = `query OrdersProductAvailability(${ids.map((_, index) => `$p${index}: ID!`).join(', ')}) {
-      ${ids.map((_, index) => `p${index}: product(id: $p${index}) { id }`).join('\n      ')}
+    const query = `query OrdersShoppableProducts(${ids.map((_, index) => `$p${index}: ID!`).join(', ')}) {
+      ${ids.map((_, index) => `p${index}: product(id: $p${index}) { id price { amountCents currency } stock { available } }`).join('\n      ')}
     }`;
     const body = await this.post(query, variables);
-    const available = new Set<string>();
     ids.forEach((id, index) => {
-      if (body.data?.[`p${index}`]) available.add(id);
+      const product = body.data?.[`p${index}`];
+      if (product) shoppable.set(id, { id, price: product.price, available: product.stock.available });
     });
-    return available;
+    return shoppable;
   }
 
   private async post(query: string, variables: Record<string, string>): Promise<CatalogResponse> {
