@@ -20,7 +20,7 @@ import { shipOrder } from '../src/application/ship-order.ts';
 import { updateCartLine } from '../src/application/update-cart-line.ts';
 import { viewCart } from '../src/application/view-cart.ts';
 import { systemActor } from '../src/domain/order.ts';
-import { admin, customer, openOrdersTestDatabase, rejection, type OrdersTestDatabase } from './orders-test-kit.ts';
+import { addressNamed, admin, customer, openOrdersTestDatabase, rejection, type OrdersTestDatabase } from './orders-test-kit.ts';
 
 let db: OrdersTestDatabase;
 const P1 = randomUUID();
@@ -250,6 +250,68 @@ describe('checkout', () => {
       field: 'paymentMethodId',
     });
     expect((await rejection(checkout(db.deps, null, payWith(randomUUID())))).code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('the shipping address', () => {
+  const ordersOf = (userId: string) => db.prisma.order.count({ where: { userId } });
+
+  it('keeps a snapshot of the buyer’s own address on the order; later changes to the address book do not reach it', async () => {
+    const user = customer(`ship-${randomUUID()}`);
+    const home = addressNamed('Ada Lovelace');
+    db.addresses.add(user.userId, 'home-1', home);
+    await fillCart(user.userId, [P1, 1]);
+    const key = randomUUID();
+    const order = await checkout(db.deps, user, { ...payWith(key), shippingAddressId: 'home-1' });
+    expect(order.shippingAddress).toEqual(home);
+    db.addresses.add(user.userId, 'home-1', { ...home, city: 'Elsewhere' });
+    const [stored] = await db.deps.orders.findByIds([order.id]);
+    expect(stored!.shippingAddress).toEqual(home);
+    // A retry gets the same order even after the address was removed from the book.
+    db.addresses.owned.delete(`${user.userId}/home-1`);
+    const again = await checkout(db.deps, user, { ...payWith(key), shippingAddressId: 'home-1' });
+    expect(again).toMatchObject({ id: order.id, shippingAddress: home });
+  });
+
+  it('refuses an address that is not the buyer’s with BAD_USER_INPUT: no order, the key stays usable', async () => {
+    const owner = customer(`owner-${randomUUID()}`);
+    const thief = customer(`thief-${randomUUID()}`);
+    db.addresses.add(owner.userId, 'owners-home', addressNamed('Owner'));
+    await fillCart(thief.userId, [P1, 1]);
+    const key = randomUUID();
+    for (const shippingAddressId of ['owners-home', 'no-such-address']) {
+      expect(await rejection(checkout(db.deps, thief, { ...payWith(key), shippingAddressId }))).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'shippingAddressId',
+      });
+      expect(
+        await rejection(
+          placeOrder(db.deps, thief, { ...payWith(key), shippingAddressId, lines: [{ productId: P1, quantity: 1 }] }),
+        ),
+      ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'shippingAddressId' });
+    }
+    expect(await ordersOf(thief.userId)).toBe(0);
+    expect(await db.deps.unitOfWork.run((tx) => tx.idempotency.find(thief.userId, key))).toBeNull();
+    expect((await viewCart(db.deps, thief)).lines).toHaveLength(1);
+    // The same key then works with an address of the buyer's own.
+    expect((await checkout(db.deps, thief, payWith(key))).shippingAddress).toEqual(addressNamed(thief.userId));
+  });
+
+  it('is SERVICE_UNAVAILABLE while users cannot answer: no order, no key used', async () => {
+    const user = customer(`outage-${randomUUID()}`);
+    await fillCart(user.userId, [P1, 1]);
+    const key = randomUUID();
+    db.addresses.down = true;
+    try {
+      expect((await rejection(checkout(db.deps, user, payWith(key)))).code).toBe('SERVICE_UNAVAILABLE');
+      expect(
+        (await rejection(placeOrder(db.deps, user, { ...payWith(key), lines: [{ productId: P1, quantity: 1 }] }))).code,
+      ).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      db.addresses.down = false;
+    }
+    expect(await ordersOf(user.userId)).toBe(0);
+    expect((await checkout(db.deps, user, payWith(key))).status).toBe('PENDING');
   });
 });
 

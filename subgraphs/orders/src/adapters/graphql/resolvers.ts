@@ -72,9 +72,9 @@ export const resolvers: ResolverMap = {
       removeFromCart(context.deps, context.viewer, args),
     clearCart: (_root: unknown, _args: unknown, context: OrdersContext) => clearCart(context.deps, context.viewer),
     checkout: (_root: unknown, args: PlacementArgs, context: OrdersContext) =>
-      checkout(context.deps, context.viewer, { ...args, cause: causeOf(context) }),
+      checkout(context.deps, context.viewer, { ...args, credentials: context.credentials, cause: causeOf(context) }),
     placeOrder: (_root: unknown, args: PlacementArgs & { lines: RequestedLine[] }, context: OrdersContext) =>
-      placeOrder(context.deps, context.viewer, { ...args, cause: causeOf(context) }),
+      placeOrder(context.deps, context.viewer, { ...args, credentials: context.credentials, cause: causeOf(context) }),
     cancelOrder: (_root: unknown, args: { id: string; reason?: string | null }, context: OrdersContext) =>
       cancelOrderAsViewer(context.deps, context.viewer, { orderId: args.id, reason: args.reason, cause: causeOf(context) }),
     shipOrder: (_root: unknown, args: { id: string }, context: OrdersContext) =>
@@ -116,6 +116,9 @@ export const resolvers: ResolverMap = {
         at: change.at.toISOString(),
       }));
     },
+    // Only the buyer and admins reach an order at all; checked again here because an address is personal data.
+    shippingAddress: (order: Order, _args: unknown, context: OrdersContext) =>
+      context.viewer && canAccessUserData(context.viewer, order.userId) ? order.shippingAddress : null,
     createdAt: (order: Order) => order.createdAt.toISOString(),
     updatedAt: (order: Order) => order.updatedAt.toISOString(),
   },
