@@ -80,7 +80,7 @@ const OWNER_ONLY: Expectation = {
   admin: 'NOT_FOUND',
 };
 
-const ORDER_SELECTION = '{ id status }';
+const ORDER_SELECTION = '{ id status shippingAddress { recipientName city } }';
 const NEXT_PASSWORD = 'an even finer passphrase';
 
 const QUERIES: Record<string, OperationCase> = {
@@ -594,6 +594,27 @@ describe('field-level rules', () => {
       { authorization: fx.a.token },
     );
     expect(asA.body.data?.order.payment?.id).toBe(fx.paymentA);
+  });
+});
+
+describe("A's shipping address on A's order", () => {
+  it("is the snapshot of A's address for A and for admins, and reaches B on no path", async () => {
+    const book = await stack.query<{ me: { addresses: { id: string; recipientName: string; line1: string; city: string }[] } }>(
+      '{ me { addresses { id recipientName line1 city } } }',
+      {},
+      { authorization: fx.a.token },
+    );
+    const address = book.body.data!.me.addresses.find((candidate) => candidate.id === fx.addressA)!;
+    const expected = { recipientName: address.recipientName, line1: address.line1, city: address.city };
+    const query = 'query ($id: ID!) { order(id: $id) { id shippingAddress { recipientName line1 city } } }';
+    for (const token of [fx.a.token, adminToken()]) {
+      const read = await stack.query<{ order: { shippingAddress: unknown } }>(query, { id: fx.orderA }, { authorization: token });
+      expect(read.body.errors).toBeUndefined();
+      expect(read.body.data!.order.shippingAddress).toEqual(expected);
+    }
+    const asB = await stack.query(query, { id: fx.orderA }, { authorization: fx.b.token });
+    expect(asB.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(JSON.stringify(asB.body)).not.toContain(address.line1);
   });
 });
 
