@@ -59,6 +59,13 @@ interface OperationCase {
 
 const PUBLIC: Expectation = { anonymous: 'ALLOW', customerA: 'ALLOW', customerB: 'ALLOW', admin: 'ALLOW' };
 const SIGNED_IN: Expectation = { anonymous: 'UNAUTHENTICATED', customerA: 'ALLOW', customerB: 'ALLOW', admin: 'ALLOW' };
+/** Naming A's address: only A may ship to it (an admin places orders for themself, from their own book). */
+const OWN_ADDRESS_ONLY: Expectation = {
+  anonymous: 'UNAUTHENTICATED',
+  customerA: 'ALLOW',
+  customerB: 'BAD_USER_INPUT',
+  admin: 'BAD_USER_INPUT',
+};
 const ADMIN_ONLY: Expectation = {
   anonymous: 'UNAUTHENTICATED',
   customerA: 'FORBIDDEN',
@@ -246,11 +253,12 @@ function mutationCases(stack: TestStack): Record<string, OperationCase> {
       },
     },
     clearCart: { expect: SIGNED_IN, request: () => ({ query: 'mutation { clearCart { itemCount } }' }) },
-    // The orders subgraph holds card and address ids as references only, so anyone may place an order
-    // naming A's card; billing then refuses to charge a card that is not the order owner's (checked below:
-    // such orders end CANCELLED and A is never charged).
+    // Both name A's card and A's address. The address must be one of the buyer's own (orders reads it from
+    // users as the buyer), so anyone else's checkout is BAD_USER_INPUT and places nothing. The card is a
+    // reference only: billing refuses to charge a card that is not the order owner's (checked below with the
+    // buyer's own address: such orders end CANCELLED and A is never charged).
     checkout: {
-      expect: SIGNED_IN,
+      expect: OWN_ADDRESS_ONLY,
       request: async (fx, principal) => {
         await cartWithProduct(fx, principal);
         return {
@@ -260,7 +268,7 @@ function mutationCases(stack: TestStack): Record<string, OperationCase> {
       },
     },
     placeOrder: {
-      expect: SIGNED_IN,
+      expect: OWN_ADDRESS_ONLY,
       request: (fx) => ({
         query: `mutation ($lines: [OrderLineInput!]!, $pm: ID!, $address: ID!, $key: String!) { placeOrder(lines: $lines, paymentMethodId: $pm, shippingAddressId: $address, idempotencyKey: $key) ${ORDER_SELECTION} }`,
         variables: {
@@ -645,10 +653,11 @@ describe("A's card in someone else's order", () => {
     async (principal) => {
       const owner = fx.ownerOf(principal)!;
       await owner.addToCart(fx.productId);
+      const ownAddress = await owner.address();
       const placed = await must<{ checkout: { id: string } }>(
         stack,
         'mutation ($pm: ID!, $address: ID!, $key: String!) { checkout(paymentMethodId: $pm, shippingAddressId: $address, idempotencyKey: $key) { id } }',
-        { pm: fx.paymentMethodA, address: fx.addressA, key: randomUUID() },
+        { pm: fx.paymentMethodA, address: ownAddress, key: randomUUID() },
         owner.customer.token,
       );
       const settled = await owner.settled(placed.checkout.id);
