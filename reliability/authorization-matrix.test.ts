@@ -60,6 +60,13 @@ interface OperationCase {
 
 const PUBLIC: Expectation = { anonymous: 'ALLOW', customerA: 'ALLOW', customerB: 'ALLOW', admin: 'ALLOW' };
 const SIGNED_IN: Expectation = { anonymous: 'UNAUTHENTICATED', customerA: 'ALLOW', customerB: 'ALLOW', admin: 'ALLOW' };
+/** Naming A's address: only A may ship to it (an admin places orders for themself, from their own book). */
+const OWN_ADDRESS_ONLY: Expectation = {
+  anonymous: 'UNAUTHENTICATED',
+  customerA: 'ALLOW',
+  customerB: 'BAD_USER_INPUT',
+  admin: 'BAD_USER_INPUT',
+};
 const ADMIN_ONLY: Expectation = {
   anonymous: 'UNAUTHENTICATED',
   customerA: 'FORBIDDEN',
@@ -81,7 +88,7 @@ const OWNER_ONLY: Expectation = {
   admin: 'NOT_FOUND',
 };
 
-const ORDER_SELECTION = '{ id status }';
+const ORDER_SELECTION = '{ id status shippingAddress { recipientName city } }';
 const NEXT_PASSWORD = 'an even finer passphrase';
 
 const QUERIES: Record<string, OperationCase> = {
@@ -104,7 +111,14 @@ const QUERIES: Record<string, OperationCase> = {
       variables: { id: fx.categoryId },
     }),
   },
-  cart: { expect: SIGNED_IN, request: () => ({ query: '{ cart { itemCount } }' }) },
+  // The priced fields ask the catalog as the viewer's cart page does; they are the viewer's own cart's.
+  cart: {
+    expect: SIGNED_IN,
+    request: () => ({
+      query:
+        '{ cart { itemCount subtotal { amountCents } lines { quantity available unitPrice { amountCents } lineTotal { amountCents } } } }',
+    }),
+  },
   order: {
     expect: OWNER_OR_ADMIN,
     request: (fx) => ({ query: `query ($id: ID!) { order(id: $id) ${ORDER_SELECTION} }`, variables: { id: fx.orderA } }),
@@ -244,11 +258,12 @@ function mutationCases(stack: TestStack): Record<string, OperationCase> {
       },
     },
     clearCart: { expect: SIGNED_IN, request: () => ({ query: 'mutation { clearCart { itemCount } }' }) },
-    // The orders subgraph holds card and address ids as references only, so anyone may place an order
-    // naming A's card; billing then refuses to charge a card that is not the order owner's (checked below:
-    // such orders end CANCELLED and A is never charged).
+    // Both name A's card and A's address. The address must be one of the buyer's own (orders reads it from
+    // users as the buyer), so anyone else's checkout is BAD_USER_INPUT and places nothing. The card is a
+    // reference only: billing refuses to charge a card that is not the order owner's (checked below with the
+    // buyer's own address: such orders end CANCELLED and A is never charged).
     checkout: {
-      expect: SIGNED_IN,
+      expect: OWN_ADDRESS_ONLY,
       request: async (fx, principal) => {
         await cartWithProduct(fx, principal);
         return {
@@ -258,7 +273,7 @@ function mutationCases(stack: TestStack): Record<string, OperationCase> {
       },
     },
     placeOrder: {
-      expect: SIGNED_IN,
+      expect: OWN_ADDRESS_ONLY,
       request: (fx) => ({
         query: `mutation ($lines: [OrderLineInput!]!, $pm: ID!, $address: ID!, $key: String!) { placeOrder(lines: $lines, paymentMethodId: $pm, shippingAddressId: $address, idempotencyKey: $key) ${ORDER_SELECTION} }`,
         variables: {
@@ -650,6 +665,27 @@ describe('field-level rules', () => {
   });
 });
 
+describe("A's shipping address on A's order", () => {
+  it("is the snapshot of A's address for A and for admins, and reaches B on no path", async () => {
+    const book = await stack.query<{ me: { addresses: { id: string; recipientName: string; line1: string; city: string }[] } }>(
+      '{ me { addresses { id recipientName line1 city } } }',
+      {},
+      { authorization: fx.a.token },
+    );
+    const address = book.body.data!.me.addresses.find((candidate) => candidate.id === fx.addressA)!;
+    const expected = { recipientName: address.recipientName, line1: address.line1, city: address.city };
+    const query = 'query ($id: ID!) { order(id: $id) { id shippingAddress { recipientName line1 city } } }';
+    for (const token of [fx.a.token, adminToken()]) {
+      const read = await stack.query<{ order: { shippingAddress: unknown } }>(query, { id: fx.orderA }, { authorization: token });
+      expect(read.body.errors).toBeUndefined();
+      expect(read.body.data!.order.shippingAddress).toEqual(expected);
+    }
+    const asB = await stack.query(query, { id: fx.orderA }, { authorization: fx.b.token });
+    expect(asB.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(JSON.stringify(asB.body)).not.toContain(address.line1);
+  });
+});
+
 describe("an admin's action in A's order history", () => {
   it('shows A the role SHOP and no staff id; the admin sees the id', async () => {
     const orderId = await fx.ownerA.order(fx.productId, fx.paymentMethodA, fx.addressA);
@@ -677,10 +713,11 @@ describe("A's card in someone else's order", () => {
     async (principal) => {
       const owner = fx.ownerOf(principal)!;
       await owner.addToCart(fx.productId);
+      const ownAddress = await owner.address();
       const placed = await must<{ checkout: { id: string } }>(
         stack,
         'mutation ($pm: ID!, $address: ID!, $key: String!) { checkout(paymentMethodId: $pm, shippingAddressId: $address, idempotencyKey: $key) { id } }',
-        { pm: fx.paymentMethodA, address: fx.addressA, key: randomUUID() },
+        { pm: fx.paymentMethodA, address: ownAddress, key: randomUUID() },
         owner.customer.token,
       );
       const settled = await owner.settled(placed.checkout.id);

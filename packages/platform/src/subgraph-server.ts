@@ -26,6 +26,11 @@ import { createSubgraphTokenVerifier, requireSubgraphToken, type SubgraphKeyring
 
 export interface SubgraphContextBase extends BaseContext {
   viewer: Viewer | null;
+  /**
+   * The caller's `Authorization` header, only when it verified (`viewer` is set): for asking another
+   * subgraph *as the caller* (orders reads the buyer's address book from users). Never log or store it.
+   */
+  credentials: string | undefined;
   request: RequestContext;
   logger: Logger;
   /** The caller's address (Express `req.ip`: X-Forwarded-For is honoured only from trusted proxies). */
@@ -116,6 +121,7 @@ export async function startSubgraphServer<Context extends SubgraphContextBase>(
         const viewer = await authenticateOrThrow(options.authenticate, req.headers.authorization);
         return options.context({
           viewer,
+          credentials: viewer ? req.headers.authorization : undefined,
           request: req.context,
           logger: logger.child({ requestId: req.context.requestId, traceId: req.context.traceId }),
           clientIp: req.ip,

@@ -1,6 +1,6 @@
 /**
  * Composition root of the orders subgraph: wires the Prisma adapters (repositories, unit of work,
- * outbox), the catalog HTTP adapter and the GraphQL adapter to the ports, from a ServiceRuntime that
+ * outbox), the catalog and users HTTP adapters and the GraphQL adapter to the ports, from a ServiceRuntime that
  * configuration chose (embedded or full mode).
  */
 import { randomUUID } from 'node:crypto';
@@ -8,6 +8,7 @@ import { createSubgraphTokenSigner, env, parseConfig, runMain, type RunningServe
 import { createServiceRuntime, startOutboxRelay, startServiceServer, type ServiceRuntime } from '@commerce/runtime';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { GraphQLProductCatalog } from './adapters/catalog/graphql-product-catalog.ts';
+import { GraphQLAddressBook } from './adapters/users/graphql-address-book.ts';
 import { createOrdersLoaders } from './adapters/graphql/loaders.ts';
 import { resolvers, type OrdersContext } from './adapters/graphql/resolvers.ts';
 import { PrismaCartRepository } from './adapters/prisma/prisma-cart-repository.ts';
@@ -16,6 +17,7 @@ import { PrismaUnitOfWork } from './adapters/prisma/prisma-unit-of-work.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { OrdersDependencies } from './ports/orders-dependencies.ts';
 import type { ProductCatalog } from './ports/product-catalog.ts';
+import type { AddressBook } from './ports/address-book.ts';
 import { startOrdersSaga } from './adapters/events/saga-consumer.ts';
 import { PendingOrderSweeper } from './adapters/events/pending-order-sweeper.ts';
 import { registerPendingOrderAge, SagaOutcomeMetrics } from './adapters/metrics/orders-metrics.ts';
@@ -31,6 +33,7 @@ export interface OrdersService extends RunningServer {
 export function createOrdersDependencies(
   prisma: PrismaClient,
   catalog: ProductCatalog,
+  addresses: AddressBook,
   clock: Clock = systemClock,
 ): OrdersDependencies {
   return {
@@ -38,6 +41,7 @@ export function createOrdersDependencies(
     orders: new PrismaOrderRepository(prisma),
     carts: new PrismaCartRepository(prisma),
     catalog,
+    addresses,
     clock,
     ids: { next: randomUUID },
   };
@@ -45,14 +49,20 @@ export function createOrdersDependencies(
 
 export async function startService(runtime: ServiceRuntime): Promise<OrdersService> {
   const prisma = new PrismaClient({ adapter: runtime.database.adapter });
-  // The catalog answers only calls with a subgraph access token; orders signs its own (issuer "orders").
-  const catalogAccess = createSubgraphTokenSigner(runtime.accessKeys, 'orders');
+  // The catalog and users answer only calls with a subgraph access token; orders signs its own (issuer "orders").
+  const access = createSubgraphTokenSigner(runtime.accessKeys, 'orders');
   const catalog = new GraphQLProductCatalog({
     url: runtime.config.subgraphUrls.catalog,
     logger: runtime.logger,
-    accessHeaders: () => catalogAccess.headersFor('catalog'),
+    accessHeaders: () => access.headersFor('catalog'),
   });
-  const deps = createOrdersDependencies(prisma, catalog);
+  // Checkout reads the buyer's address book as the buyer (their forwarded token): no new trust in orders.
+  const addresses = new GraphQLAddressBook({
+    url: runtime.config.subgraphUrls.users,
+    logger: runtime.logger,
+    accessHeaders: () => access.headersFor('users'),
+  });
+  const deps = createOrdersDependencies(prisma, catalog, addresses);
   // Orders' events (OrderPlaced, OrderCancelled, ...) leave through the outbox; a commit wakes the relay.
   const relay = startOutboxRelay(runtime, prisma);
   // Orders leaving PENDING are counted once committed, whichever path moved them (saga, sweeper, a cancel).
@@ -77,7 +87,7 @@ export async function startService(runtime: ServiceRuntime): Promise<OrdersServi
   const server = await startServiceServer<OrdersContext>(runtime, {
     schemaFile: new URL('./adapters/graphql/schema.graphql', import.meta.url),
     resolvers,
-    context: (base) => ({ ...base, deps, loaders: createOrdersLoaders(deps.orders) }),
+    context: (base) => ({ ...base, deps, loaders: createOrdersLoaders(deps.orders, deps.catalog) }),
     database: prisma,
   });
   // After the server: after a SIGKILL the group lets a new member in only once the dead one's session

@@ -28,6 +28,17 @@ function orderIn(
     lines: [{ productId: 'p-1', quantity: 2 }],
     paymentMethodId: 'pm-1',
     shippingAddressId: 'addr-1',
+    shippingAddress: {
+      label: null,
+      recipientName: 'Ada',
+      line1: '1 Main St',
+      line2: null,
+      city: 'Springfield',
+      region: null,
+      postalCode: '12345',
+      country: 'US',
+      phone: null,
+    },
     actor: customer,
     at: new Date('2026-03-01T09:00:00Z'),
   });

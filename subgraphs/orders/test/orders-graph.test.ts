@@ -12,8 +12,11 @@ import type { OrdersService } from '../src/main.ts';
 let stack: TestStack;
 let orders: OrdersService;
 let products: { id: string; price: { amountCents: number; currency: string } }[];
-const alice = `alice-${randomUUID()}`;
-const bob = `bob-${randomUUID()}`;
+/** Registered shoppers (users knows them: checkout reads their address books), set in beforeAll. */
+let alice: string;
+let bob: string;
+/** Each shopper's home address id (users). */
+const homes = new Map<string, string>();
 const as = (userId: string, role: 'CUSTOMER' | 'ADMIN' = 'CUSTOMER') => ({ authorization: bearer(userId, role) });
 const ADMIN = as('admin-1', 'ADMIN');
 
@@ -25,9 +28,41 @@ const ORDER_FIELDS = `id number status itemCount
 
 const CART = `cart { itemCount lines { quantity product { id name price { amountCents } } } }`;
 const ADD = `mutation($productId: ID!, $quantity: Int!) { addToCart(productId: $productId, quantity: $quantity) { itemCount } }`;
-const CHECKOUT = `mutation($key: String!, $card: ID!) {
-  checkout(paymentMethodId: $card, shippingAddressId: "addr-home", idempotencyKey: $key) { ${ORDER_FIELDS} }
+const ADDRESS_FIELDS = 'label recipientName line1 line2 city region postalCode country phone';
+const CHECKOUT = `mutation($key: String!, $card: ID!, $address: ID!) {
+  checkout(paymentMethodId: $card, shippingAddressId: $address, idempotencyKey: $key) { ${ORDER_FIELDS} shippingAddress { ${ADDRESS_FIELDS} } }
 }`;
+const HOME = {
+  label: 'Home',
+  recipientName: 'Alice Liddell',
+  line1: '1 Rabbit Hole',
+  line2: null,
+  city: 'Oxford',
+  region: null,
+  postalCode: 'OX1 1AA',
+  country: 'GB',
+  phone: '+44 1865 000000',
+};
+
+/** Registers a shopper with users; the test key signs their tokens, so `as(id)` is them. */
+async function register(name: string): Promise<string> {
+  const { body } = await stack.query<{ register: { user: { id: string } } }>(
+    'mutation ($email: String!, $name: String!) { register(email: $email, password: "correct horse battery", name: $name) { user { id } } }',
+    { email: `${name}-${randomUUID()}@example.test`, name },
+  );
+  expect(body.errors).toBeUndefined();
+  return body.data!.register.user.id;
+}
+
+async function addAddress(userId: string, input: Record<string, unknown>): Promise<string> {
+  const { body } = await stack.query<{ addAddress: { id: string } }>(
+    'mutation ($input: AddressInput!) { addAddress(input: $input) { id } }',
+    { input },
+    as(userId),
+  );
+  expect(body.errors).toBeUndefined();
+  return body.data!.addAddress.id;
+}
 /** Each shopper's saved test card (billing), so the saga can charge their orders. */
 const cards = new Map<string, string>();
 
@@ -48,7 +83,11 @@ async function checkoutCart(userId: string, lines: [string, number][], key = ran
     const added = await stack.query(ADD, { productId, quantity }, as(userId));
     expect(added.body.errors).toBeUndefined();
   }
-  const { body } = await stack.query<{ checkout: Order }>(CHECKOUT, { key, card: cards.get(userId) }, as(userId));
+  const { body } = await stack.query<{ checkout: Order }>(
+    CHECKOUT,
+    { key, card: cards.get(userId), address: homes.get(userId) },
+    as(userId),
+  );
   expect(body.errors).toBeUndefined();
   return body.data!.checkout;
 }
@@ -75,7 +114,10 @@ beforeAll(async () => {
   );
   products = body.data!.products.nodes;
   expect(products).toHaveLength(4);
+  alice = await register('alice');
+  bob = await register('bob');
   for (const shopper of [alice, bob]) {
+    homes.set(shopper, await addAddress(shopper, HOME));
     const saved = await stack.query<{ addPaymentMethod: { id: string } }>(
       'mutation { addPaymentMethod(token: "tok_visa") { id } }',
       {},
@@ -147,20 +189,29 @@ describe('checkout and orders through the gateway', () => {
     const cart = await stack.query<{ cart: { itemCount: number } }>(`{ ${CART} }`, {}, as(alice));
     expect(cart.body.data!.cart.itemCount).toBe(0);
 
-    const retry = await stack.query<{ checkout: Order }>(CHECKOUT, { key, card: cards.get(alice) }, as(alice));
+    const retry = await stack.query<{ checkout: Order }>(
+      CHECKOUT,
+      { key, card: cards.get(alice), address: homes.get(alice) },
+      as(alice),
+    );
     expect(retry.body.data!.checkout.id).toBe(order.id);
     await stack.query(ADD, { productId: products[1]!.id, quantity: 1 }, as(alice));
-    const reused = await stack.query(CHECKOUT, { key, card: cards.get(alice) }, as(alice));
+    const reused = await stack.query(CHECKOUT, { key, card: cards.get(alice), address: homes.get(alice) }, as(alice));
     expect(reused.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey' });
     await stack.query('mutation { clearCart { itemCount } }', {}, as(alice));
   });
 
   it('places mobile orders from given lines', async () => {
     const { body } = await stack.query<{ placeOrder: Order }>(
-      `mutation($lines: [OrderLineInput!]!, $key: String!, $card: ID!) {
-        placeOrder(lines: $lines, paymentMethodId: $card, shippingAddressId: "addr-home", idempotencyKey: $key) { ${ORDER_FIELDS} }
+      `mutation($lines: [OrderLineInput!]!, $key: String!, $card: ID!, $address: ID!) {
+        placeOrder(lines: $lines, paymentMethodId: $card, shippingAddressId: $address, idempotencyKey: $key) { ${ORDER_FIELDS} }
       }`,
-      { lines: [{ productId: products[1]!.id, quantity: 3 }], key: randomUUID(), card: cards.get(alice) },
+      {
+        lines: [{ productId: products[1]!.id, quantity: 3 }],
+        key: randomUUID(),
+        card: cards.get(alice),
+        address: homes.get(alice),
+      },
       as(alice),
     );
     expect(body.errors).toBeUndefined();
@@ -304,5 +355,114 @@ describe('the orders subgraph as other subgraphs see it', () => {
     const other = await entities([{ __typename: 'User', id: bob }], as(alice));
     expect(other.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(other.data!._entities).toEqual([{ id: bob, orders: null }]);
+  });
+});
+
+describe('the shipping address snapshot', () => {
+  const readOrder = (orderId: string, headers: Record<string, string>) =>
+    stack.query<{ order: { id: string; shippingAddress: Record<string, unknown> | null } | null }>(
+      `query($id: ID!) { order(id: $id) { id shippingAddress { ${ADDRESS_FIELDS} } } }`,
+      { id: orderId },
+      headers,
+    );
+  const checkoutTo = (userId: string, address: string, key = randomUUID()) =>
+    stack.query<{ checkout: Order & { shippingAddress: unknown } }>(
+      CHECKOUT,
+      { key, card: cards.get(userId), address },
+      as(userId),
+    );
+
+  it('keeps the address as it was at checkout, for the buyer and admins; later edits and removal do not change it', async () => {
+    const carol = await register('carol');
+    const card = await stack.query<{ addPaymentMethod: { id: string } }>(
+      'mutation { addPaymentMethod(token: "tok_visa") { id } }',
+      {},
+      as(carol),
+    );
+    cards.set(carol, card.body.data!.addPaymentMethod.id);
+    const studio = {
+      recipientName: 'Carol',
+      line1: '5 Studio Lane',
+      line2: 'Unit 2',
+      city: 'Leeds',
+      postalCode: 'LS1 1AA',
+      country: 'GB',
+    };
+    const addressId = await addAddress(carol, studio);
+    await stack.query(ADD, { productId: products[0]!.id, quantity: 1 }, as(carol));
+    const placed = await checkoutTo(carol, addressId);
+    expect(placed.body.errors).toBeUndefined();
+    const snapshot = { label: null, region: null, phone: null, ...studio };
+    expect(placed.body.data!.checkout.shippingAddress).toEqual(snapshot);
+    const orderId = placed.body.data!.checkout.id;
+
+    const edited = await stack.query(
+      'mutation ($id: ID!) { updateAddress(id: $id, input: { city: "York", line1: "9 Other Road" }) { id } }',
+      { id: addressId },
+      as(carol),
+    );
+    expect(edited.body.errors).toBeUndefined();
+    expect((await readOrder(orderId, as(carol))).body.data!.order!.shippingAddress).toEqual(snapshot);
+    const removed = await stack.query('mutation ($id: ID!) { removeAddress(id: $id) }', { id: addressId }, as(carol));
+    expect(removed.body.errors).toBeUndefined();
+    expect((await readOrder(orderId, as(carol))).body.data!.order!.shippingAddress).toEqual(snapshot);
+    expect((await readOrder(orderId, ADMIN)).body.data!.order!.shippingAddress).toEqual(snapshot);
+    expect((await readOrder(orderId, as(bob))).body.data?.order ?? null).toBeNull();
+  });
+
+  it("refuses someone else's address and an unknown one with BAD_USER_INPUT: no order, and the key stays usable", async () => {
+    const dave = await register('dave');
+    cards.set(dave, cards.get(alice)!); // never charged: no order is placed with it below
+    await stack.query(ADD, { productId: products[0]!.id, quantity: 1 }, as(dave));
+    const key = randomUUID();
+    for (const address of [homes.get(alice)!, 'no-such-address', randomUUID()]) {
+      const { body } = await checkoutTo(dave, address, key);
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'shippingAddressId' });
+      expect(body.data ?? null).toBeNull();
+    }
+    const listed = await stack.query<{ orders: { totalCount: number } }>(
+      'query($userId: ID!) { orders(filter: { userId: $userId }) { totalCount } }',
+      { userId: dave },
+      ADMIN,
+    );
+    expect(listed.body.data!.orders.totalCount).toBe(0);
+    expect(
+      (await stack.query<{ cart: { itemCount: number } }>('{ cart { itemCount } }', {}, as(dave))).body.data!.cart.itemCount,
+    ).toBe(1);
+    // The key was not used up: the same key with dave's own address places the order.
+    const own = await addAddress(dave, {
+      recipientName: 'Dave',
+      line1: '2 Own Road',
+      city: 'Bath',
+      postalCode: 'BA1 1AA',
+      country: 'GB',
+    });
+    const placed = await checkoutTo(dave, own, key);
+    expect(placed.body.errors).toBeUndefined();
+    expect(placed.body.data!.checkout.shippingAddress).toMatchObject({ recipientName: 'Dave', city: 'Bath' });
+  });
+
+  // Last in the file: it stops the users service.
+  it('is SERVICE_UNAVAILABLE while users is down, and no order is placed', async () => {
+    const erin = await register('erin');
+    const address = await addAddress(erin, {
+      recipientName: 'Erin',
+      line1: '3 Down St',
+      city: 'Hull',
+      postalCode: 'HU1 1AA',
+      country: 'GB',
+    });
+    cards.set(erin, cards.get(alice)!);
+    await stack.query(ADD, { productId: products[0]!.id, quantity: 1 }, as(erin));
+    await stack.services.users!.stop();
+    const { body } = await checkoutTo(erin, address);
+    expect(body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(body.data ?? null).toBeNull();
+    const listed = await stack.query<{ orders: { totalCount: number } }>(
+      'query($userId: ID!) { orders(filter: { userId: $userId }) { totalCount } }',
+      { userId: erin },
+      ADMIN,
+    );
+    expect(listed.body.data!.orders.totalCount).toBe(0);
   });
 });

@@ -20,7 +20,7 @@ import { shipOrder } from '../src/application/ship-order.ts';
 import { updateCartLine } from '../src/application/update-cart-line.ts';
 import { viewCart } from '../src/application/view-cart.ts';
 import { systemActor } from '../src/domain/order.ts';
-import { admin, customer, openOrdersTestDatabase, rejection, type OrdersTestDatabase } from './orders-test-kit.ts';
+import { addressNamed, admin, customer, openOrdersTestDatabase, rejection, type OrdersTestDatabase } from './orders-test-kit.ts';
 
 let db: OrdersTestDatabase;
 const P1 = randomUUID();
@@ -92,6 +92,51 @@ describe('cart', () => {
     await addToCart(db.deps, other, { productId: P2, quantity: 4 });
     expect((await viewCart(db.deps, user)).lines.map((l) => l.productId)).not.toContain(P2);
     expect((await viewCart(db.deps, other)).lines.map((l) => [l.productId, l.quantity])).toEqual([[P2, 4]]);
+  });
+});
+
+describe('cart stock: the early, honest answer', () => {
+  const LAST_THREE = randomUUID();
+  const SOLD_OUT = randomUUID();
+  beforeAll(() => {
+    db.catalog.available.add(LAST_THREE).add(SOLD_OUT);
+    db.catalog.stock.set(LAST_THREE, 3).set(SOLD_OUT, 0);
+  });
+
+  it('refuses a sold-out product and more than is available with INSUFFICIENT_STOCK and available', async () => {
+    const user = customer(`stock-${randomUUID()}`);
+    expect(await rejection(addToCart(db.deps, user, { productId: SOLD_OUT, quantity: 1 }))).toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      field: 'quantity',
+    });
+    const refused = addToCart(db.deps, user, { productId: LAST_THREE, quantity: 99 });
+    await expect(refused).rejects.toMatchObject({ code: 'INSUFFICIENT_STOCK', details: { available: 3, productId: LAST_THREE } });
+    expect((await viewCart(db.deps, user)).lines).toEqual([]);
+  });
+
+  it('counts what the cart already holds, and checks updateCartLine too', async () => {
+    const user = customer(`stock-${randomUUID()}`);
+    await addToCart(db.deps, user, { productId: LAST_THREE, quantity: 2 });
+    await expect(addToCart(db.deps, user, { productId: LAST_THREE, quantity: 2 })).rejects.toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      details: { available: 3 },
+    });
+    await addToCart(db.deps, user, { productId: LAST_THREE, quantity: 1 });
+    await expect(updateCartLine(db.deps, user, { productId: LAST_THREE, quantity: 4 })).rejects.toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      details: { available: 3 },
+    });
+    await updateCartLine(db.deps, user, { productId: LAST_THREE, quantity: 1 });
+    expect((await viewCart(db.deps, user)).lines.map((l) => [l.productId, l.quantity])).toEqual([[LAST_THREE, 1]]);
+  });
+
+  it('refuses updateCartLine for a product archived since it was added', async () => {
+    const user = customer(`stock-${randomUUID()}`);
+    const leaving = randomUUID();
+    db.catalog.available.add(leaving);
+    await addToCart(db.deps, user, { productId: leaving, quantity: 1 });
+    db.catalog.available.delete(leaving);
+    expect((await rejection(updateCartLine(db.deps, user, { productId: leaving, quantity: 2 }))).code).toBe('NOT_FOUND');
   });
 });
 
@@ -205,6 +250,68 @@ describe('checkout', () => {
       field: 'paymentMethodId',
     });
     expect((await rejection(checkout(db.deps, null, payWith(randomUUID())))).code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('the shipping address', () => {
+  const ordersOf = (userId: string) => db.prisma.order.count({ where: { userId } });
+
+  it('keeps a snapshot of the buyer’s own address on the order; later changes to the address book do not reach it', async () => {
+    const user = customer(`ship-${randomUUID()}`);
+    const home = addressNamed('Ada Lovelace');
+    db.addresses.add(user.userId, 'home-1', home);
+    await fillCart(user.userId, [P1, 1]);
+    const key = randomUUID();
+    const order = await checkout(db.deps, user, { ...payWith(key), shippingAddressId: 'home-1' });
+    expect(order.shippingAddress).toEqual(home);
+    db.addresses.add(user.userId, 'home-1', { ...home, city: 'Elsewhere' });
+    const [stored] = await db.deps.orders.findByIds([order.id]);
+    expect(stored!.shippingAddress).toEqual(home);
+    // A retry gets the same order even after the address was removed from the book.
+    db.addresses.owned.delete(`${user.userId}/home-1`);
+    const again = await checkout(db.deps, user, { ...payWith(key), shippingAddressId: 'home-1' });
+    expect(again).toMatchObject({ id: order.id, shippingAddress: home });
+  });
+
+  it('refuses an address that is not the buyer’s with BAD_USER_INPUT: no order, the key stays usable', async () => {
+    const owner = customer(`owner-${randomUUID()}`);
+    const thief = customer(`thief-${randomUUID()}`);
+    db.addresses.add(owner.userId, 'owners-home', addressNamed('Owner'));
+    await fillCart(thief.userId, [P1, 1]);
+    const key = randomUUID();
+    for (const shippingAddressId of ['owners-home', 'no-such-address']) {
+      expect(await rejection(checkout(db.deps, thief, { ...payWith(key), shippingAddressId }))).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'shippingAddressId',
+      });
+      expect(
+        await rejection(
+          placeOrder(db.deps, thief, { ...payWith(key), shippingAddressId, lines: [{ productId: P1, quantity: 1 }] }),
+        ),
+      ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'shippingAddressId' });
+    }
+    expect(await ordersOf(thief.userId)).toBe(0);
+    expect(await db.deps.unitOfWork.run((tx) => tx.idempotency.find(thief.userId, key))).toBeNull();
+    expect((await viewCart(db.deps, thief)).lines).toHaveLength(1);
+    // The same key then works with an address of the buyer's own.
+    expect((await checkout(db.deps, thief, payWith(key))).shippingAddress).toEqual(addressNamed(thief.userId));
+  });
+
+  it('is SERVICE_UNAVAILABLE while users cannot answer: no order, no key used', async () => {
+    const user = customer(`outage-${randomUUID()}`);
+    await fillCart(user.userId, [P1, 1]);
+    const key = randomUUID();
+    db.addresses.down = true;
+    try {
+      expect((await rejection(checkout(db.deps, user, payWith(key)))).code).toBe('SERVICE_UNAVAILABLE');
+      expect(
+        (await rejection(placeOrder(db.deps, user, { ...payWith(key), lines: [{ productId: P1, quantity: 1 }] }))).code,
+      ).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      db.addresses.down = false;
+    }
+    expect(await ordersOf(user.userId)).toBe(0);
+    expect((await checkout(db.deps, user, payWith(key))).status).toBe('PENDING');
   });
 });
 

@@ -1,10 +1,13 @@
 import { notFound, requireViewer, type Viewer } from '@commerce/platform';
-import { addLine, type Cart } from '../domain/cart.ts';
+import { addLine, requireInStock, type Cart } from '../domain/cart.ts';
 import { validateProductId, validateQuantity } from '../domain/order-lines.ts';
 import type { OrdersDependencies } from '../ports/orders-dependencies.ts';
 import { changeCart } from './change-cart.ts';
 
-/** `addToCart`: only products the catalog confirms exist and are not archived (else NOT_FOUND). */
+/**
+ * `addToCart`: only products the catalog confirms exist and are not archived (else NOT_FOUND), and no more
+ * than it has available (else INSUFFICIENT_STOCK with `available`, counting what the cart already holds).
+ */
 export async function addToCart(
   deps: Pick<OrdersDependencies, 'unitOfWork' | 'clock' | 'catalog'>,
   viewer: Viewer | null,
@@ -14,7 +17,11 @@ export async function addToCart(
   const productId = validateProductId(input.productId);
   const quantity = validateQuantity(input.quantity);
   // Asked before the cart is locked: no database lock is held while the catalog answers.
-  const available = await deps.catalog.availableProductIds([productId]);
-  if (!available.has(productId)) throw notFound('Product');
-  return changeCart(deps, viewer, (cart, at) => addLine(cart, productId, quantity, at));
+  const product = (await deps.catalog.shoppableProducts([productId])).get(productId);
+  if (!product) throw notFound('Product');
+  return changeCart(deps, viewer, (cart, at) => {
+    const next = addLine(cart, productId, quantity, at);
+    requireInStock(next, product);
+    return next;
+  });
 }

@@ -1,8 +1,15 @@
-import { badInput, type Viewer } from '@commerce/platform';
+import { badInput, requireViewer, type Viewer } from '@commerce/platform';
 import { clearLines, requestedLines } from '../domain/cart.ts';
 import type { Order } from '../domain/order.ts';
 import type { OrdersDependencies } from '../ports/orders-dependencies.ts';
-import { placeOrderIdempotently, type LineSource, type PlacementInput } from './idempotent-placement.ts';
+import {
+  buyersAddress,
+  isLiveKey,
+  placeOrderIdempotently,
+  type LineSource,
+  type PlacementInput,
+} from './idempotent-placement.ts';
+import { validateIdempotencyKey } from './validation.ts';
 
 /**
  * The cart is locked first and stays locked until commit, so two checkouts of one cart cannot both order it
@@ -23,13 +30,17 @@ const fromCart: LineSource = {
 
 /**
  * `checkout`: turns the viewer's cart into a PENDING order, writes OrderPlaced to the outbox and empties
- * the cart, in one transaction. Prices are not taken from anywhere here: the catalog prices the order
- * when it reserves the stock.
+ * the cart, in one transaction, with a snapshot of one of the buyer's own addresses. Prices are not taken
+ * from anywhere here: the catalog prices the order when it reserves the stock.
  */
 export async function checkout(
-  deps: Pick<OrdersDependencies, 'unitOfWork' | 'clock' | 'ids'>,
+  deps: Pick<OrdersDependencies, 'unitOfWork' | 'clock' | 'ids' | 'addresses'>,
   viewer: Viewer | null,
   input: PlacementInput,
 ): Promise<Order> {
-  return placeOrderIdempotently(deps, viewer, input, fromCart);
+  const buyer = requireViewer(viewer);
+  // A retry gets its order back even if the address was edited or removed since.
+  const retry = await isLiveKey(deps, buyer.userId, validateIdempotencyKey(input.idempotencyKey));
+  const address = retry ? null : await buyersAddress(deps, buyer, input);
+  return placeOrderIdempotently(deps, buyer, input, fromCart, address);
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { conflict, requireViewer, type Viewer } from '@commerce/platform';
+import { badInput, conflict, requireViewer, type Viewer } from '@commerce/platform';
 import { actorOf, newOrder, type Order } from '../domain/order.ts';
 import { orderPlaced } from '../domain/order-events.ts';
 import type { RequestedLine } from '../domain/order-lines.ts';
+import type { ShippingAddress } from '../domain/shipping-address.ts';
 import type { EventCause } from '../ports/order-event-outbox.ts';
 import type { OrdersDependencies } from '../ports/orders-dependencies.ts';
 import type { OrdersTransaction } from '../ports/unit-of-work.ts';
@@ -15,7 +16,37 @@ export interface PlacementInput {
   paymentMethodId: string;
   shippingAddressId: string;
   idempotencyKey: string;
+  /** The buyer's own credentials, to read their address book as them (see AddressBook). */
+  credentials?: string;
   cause?: EventCause;
+}
+
+/** Whether this key already names a request of the buyer's that has not expired (a retry or a duplicate). */
+export async function isLiveKey(
+  deps: Pick<OrdersDependencies, 'unitOfWork' | 'clock'>,
+  userId: string,
+  key: string,
+): Promise<boolean> {
+  const record = await deps.unitOfWork.run((tx) => tx.idempotency.find(userId, key));
+  return record !== null && record.expiresAt > deps.clock.now();
+}
+
+/**
+ * The shipping address snapshot: one of the buyer's own addresses as users has it now, else BAD_USER_INPUT
+ * on the argument. Asked before the transaction (no lock is held while users answers) and so before the key
+ * is claimed: a refused address leaves the key unused. A users outage is SERVICE_UNAVAILABLE, never an
+ * order without its address.
+ */
+export async function buyersAddress(
+  deps: Pick<OrdersDependencies, 'addresses'>,
+  buyer: Viewer,
+  input: PlacementInput,
+): Promise<ShippingAddress> {
+  validateReference(input.paymentMethodId, 'paymentMethodId'); // bad arguments first, before asking users
+  const addressId = validateReference(input.shippingAddressId, 'shippingAddressId');
+  const address = await deps.addresses.ownAddress({ userId: buyer.userId, credentials: input.credentials }, addressId);
+  if (!address) throw badInput('shippingAddressId', 'shippingAddressId is not one of your addresses');
+  return address;
 }
 
 /** Where a placement's lines come from: the buyer's cart (checkout) or the request itself (placeOrder). */
@@ -63,6 +94,8 @@ export async function placeOrderIdempotently(
   viewer: Viewer | null,
   input: PlacementInput,
   source: LineSource,
+  /** Null only when the key was live before the transaction: a retry gets its order back without a new lookup. */
+  shippingAddress: ShippingAddress | null,
 ): Promise<Order> {
   const buyer = requireViewer(viewer);
   const key = validateIdempotencyKey(input.idempotencyKey);
@@ -106,6 +139,8 @@ export async function placeOrderIdempotently(
     }
 
     source.validate(lines);
+    // The key was live a moment ago and expired since (24 h): nothing was looked up for a new order.
+    if (!shippingAddress) throw conflict('This idempotency key expired just now; please retry', { field: 'idempotencyKey' });
     const order = await tx.orders.insert(
       newOrder({
         id: deps.ids.next(),
@@ -113,6 +148,7 @@ export async function placeOrderIdempotently(
         lines,
         paymentMethodId,
         shippingAddressId,
+        shippingAddress,
         actor: actorOf(buyer),
         at: now,
       }),

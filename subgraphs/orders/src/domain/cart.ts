@@ -1,4 +1,5 @@
-import { badInput, notFound } from '@commerce/platform/errors';
+import { badInput, DomainError, notFound } from '@commerce/platform/errors';
+import { ORDER_CURRENCY, type Money } from './money.ts';
 import { MAX_LINE_QUANTITY, MAX_LINES, validateProductId, validateQuantity, type RequestedLine } from './order-lines.ts';
 
 /** A user's server-side cart: product references and quantities only (names and prices stay in the catalog). */
@@ -41,6 +42,21 @@ export function addLine(cart: Cart, productId: string, quantity: number, at: Dat
   return { ...cart, lines: [...cart.lines, { productId, quantity, addedAt: at }], updatedAt: at };
 }
 
+/**
+ * The early, honest answer at add-to-cart time: a line may not ask for more than the catalog has available
+ * right now (`extensions.available` says how many). Reserving the stock at checkout stays the guarantee.
+ */
+export function requireInStock(cart: Cart, product: { id: string; available: number }): void {
+  const line = cart.lines.find((candidate) => candidate.productId === product.id);
+  if (line && line.quantity > product.available) {
+    throw new DomainError(
+      'INSUFFICIENT_STOCK',
+      product.available === 0 ? 'This product is sold out' : `Only ${product.available} of this product are available`,
+      { field: 'quantity', productId: product.id, available: Math.max(0, product.available) },
+    );
+  }
+}
+
 export function setLineQuantity(cart: Cart, productId: string, quantity: number, at: Date): Cart {
   validateQuantity(quantity);
   if (!cart.lines.some((line) => line.productId === productId)) throw notFound('Cart line');
@@ -59,3 +75,22 @@ export function removeLine(cart: Cart, productId: string, at: Date): Cart {
 
 export const clearLines = (cart: Cart, at: Date): Cart =>
   cart.lines.length === 0 ? cart : { ...cart, lines: [], updatedAt: at };
+
+/** A cart line at the catalog's current price; null when the product can no longer be bought. */
+export const cartLineTotal = (line: Pick<CartLine, 'quantity'>, price: Money | null): Money | null =>
+  price && { amountCents: price.amountCents * line.quantity, currency: price.currency };
+
+/**
+ * What the cart costs at the catalog's current prices (`prices` in line order; null for a product that can
+ * no longer be bought, which counts nothing). The shop sells in one currency; a cart mixing currencies has
+ * no single subtotal (null). What an order costs is still fixed by the catalog when it reserves the stock.
+ */
+export function cartSubtotal(cart: Cart, prices: readonly (Money | null)[]): Money | null {
+  const totals = cart.lines.map((line, index) => cartLineTotal(line, prices[index] ?? null)).filter((total) => total !== null);
+  const currencies = new Set(totals.map((total) => total.currency));
+  if (currencies.size > 1) return null;
+  return {
+    amountCents: totals.reduce((sum, total) => sum + total.amountCents, 0),
+    currency: [...currencies][0] ?? ORDER_CURRENCY,
+  };
+}

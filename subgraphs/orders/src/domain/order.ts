@@ -1,4 +1,5 @@
 import type { Viewer } from '@commerce/platform/auth';
+import type { ShippingAddress } from './shipping-address.ts';
 import { refuseCardNumbers } from '@commerce/platform/card-numbers';
 import { badInput, conflict } from '@commerce/platform/errors';
 import { isAmount, isCurrencyCode, type Money } from './money.ts';
@@ -56,6 +57,8 @@ export interface Order {
   pricing: OrderPricing | null;
   paymentMethodId: string;
   shippingAddressId: string;
+  /** The address at checkout; null only for orders placed before orders kept it. */
+  shippingAddress: ShippingAddress | null;
   paymentId: string | null;
   history: StatusChange[];
   version: number;
@@ -90,6 +93,7 @@ export interface PlaceOrderCommand {
   lines: readonly RequestedLine[];
   paymentMethodId: string;
   shippingAddressId: string;
+  shippingAddress: ShippingAddress;
   actor: Actor;
   at: Date;
 }
@@ -104,6 +108,7 @@ export function newOrder(command: PlaceOrderCommand): NewOrder {
     pricing: null,
     paymentMethodId: command.paymentMethodId,
     shippingAddressId: command.shippingAddressId,
+    shippingAddress: command.shippingAddress,
     paymentId: null,
     history: [{ from: null, to: 'PENDING', reason: 'Order placed', actor: command.actor, at: command.at }],
     version: 1,

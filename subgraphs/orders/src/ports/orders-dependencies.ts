@@ -1,3 +1,4 @@
+import type { AddressBook } from './address-book.ts';
 import type { CartRepository } from './cart-repository.ts';
 import type { Clock } from './clock.ts';
 import type { IdGenerator } from './id-generator.ts';
@@ -12,6 +13,8 @@ export interface OrdersDependencies {
   orders: OrderRepository;
   carts: CartRepository;
   catalog: ProductCatalog;
+  /** The buyer's addresses (users), asked at checkout for the shipping address snapshot. */
+  addresses: AddressBook;
   clock: Clock;
   ids: IdGenerator;
 }

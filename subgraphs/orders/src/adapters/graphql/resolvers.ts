@@ -1,5 +1,5 @@
 import { canAccessUserData, type ResolverMap, type SubgraphContextBase } from '@commerce/platform';
-import { totalQuantity, type Cart, type CartLine } from '../../domain/cart.ts';
+import { cartLineTotal, cartSubtotal, totalQuantity, type Cart, type CartLine } from '../../domain/cart.ts';
 import {
   actorRole,
   formatOrderNumber,
@@ -43,6 +43,10 @@ const productRef = (productId: string) => ({ __typename: 'Product', id: productI
 const money = (amountCents: number | null, currency: string | undefined): Money | null =>
   amountCents === null || currency === undefined ? null : { amountCents, currency };
 
+/** The catalog's current price of a cart line's product (null if it can no longer be bought). */
+const priceOf = async (line: CartLine, context: OrdersContext): Promise<Money | null> =>
+  (await context.loaders.shoppableProduct.load(line.productId))?.price ?? null;
+
 /** A GraphQL request causes the events it leads to: one correlation id from checkout to confirmation. */
 const causeOf = (context: OrdersContext): EventCause => ({
   correlationId: context.request.requestId,
@@ -68,9 +72,9 @@ export const resolvers: ResolverMap = {
       removeFromCart(context.deps, context.viewer, args),
     clearCart: (_root: unknown, _args: unknown, context: OrdersContext) => clearCart(context.deps, context.viewer),
     checkout: (_root: unknown, args: PlacementArgs, context: OrdersContext) =>
-      checkout(context.deps, context.viewer, { ...args, cause: causeOf(context) }),
+      checkout(context.deps, context.viewer, { ...args, credentials: context.credentials, cause: causeOf(context) }),
     placeOrder: (_root: unknown, args: PlacementArgs & { lines: RequestedLine[] }, context: OrdersContext) =>
-      placeOrder(context.deps, context.viewer, { ...args, cause: causeOf(context) }),
+      placeOrder(context.deps, context.viewer, { ...args, credentials: context.credentials, cause: causeOf(context) }),
     cancelOrder: (_root: unknown, args: { id: string; reason?: string | null }, context: OrdersContext) =>
       cancelOrderAsViewer(context.deps, context.viewer, { orderId: args.id, reason: args.reason, cause: causeOf(context) }),
     shipOrder: (_root: unknown, args: { id: string }, context: OrdersContext) =>
@@ -112,17 +116,27 @@ export const resolvers: ResolverMap = {
         at: change.at.toISOString(),
       }));
     },
+    // Only the buyer and admins reach an order at all; checked again here because an address is personal data.
+    shippingAddress: (order: Order, _args: unknown, context: OrdersContext) =>
+      context.viewer && canAccessUserData(context.viewer, order.userId) ? order.shippingAddress : null,
     createdAt: (order: Order) => order.createdAt.toISOString(),
     updatedAt: (order: Order) => order.updatedAt.toISOString(),
   },
   Cart: {
-    lines: (cart: Cart) =>
-      cart.lines.map((line: CartLine) => ({
-        product: productRef(line.productId),
-        quantity: line.quantity,
-        addedAt: line.addedAt.toISOString(),
-      })),
+    lines: (cart: Cart) => cart.lines,
     itemCount: (cart: Cart) => totalQuantity(cart),
+    // The same loader as the lines' prices: one catalog call for the whole cart page.
+    subtotal: async (cart: Cart, _args: unknown, context: OrdersContext) =>
+      cartSubtotal(cart, await Promise.all(cart.lines.map((line) => priceOf(line, context)))),
     updatedAt: (cart: Cart) => cart.updatedAt?.toISOString() ?? null,
+  },
+  CartLine: {
+    product: (line: CartLine) => productRef(line.productId),
+    addedAt: (line: CartLine) => line.addedAt.toISOString(),
+    unitPrice: (line: CartLine, _args: unknown, context: OrdersContext) => priceOf(line, context),
+    lineTotal: async (line: CartLine, _args: unknown, context: OrdersContext) =>
+      cartLineTotal(line, await priceOf(line, context)),
+    available: async (line: CartLine, _args: unknown, context: OrdersContext) =>
+      (await context.loaders.shoppableProduct.load(line.productId))?.available ?? 0,
   },
 };

@@ -1,6 +1,7 @@
 import { conflict } from '@commerce/platform';
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { NewOrder, Order, StatusChange, ActorType } from '../../domain/order.ts';
+import type { ShippingAddress } from '../../domain/shipping-address.ts';
 import { isOrderStatus, type OrderStatus } from '../../domain/order-status.ts';
 import type { OrderFilter, OrderPageQuery, OrderRepository } from '../../ports/order-repository.ts';
 
@@ -43,6 +44,7 @@ export function toOrder(row: OrderRecord): Order {
         : null,
     paymentMethodId: row.paymentMethodId,
     shippingAddressId: row.shippingAddressId,
+    shippingAddress: row.shippingAddress === null ? null : fromJson(row.shippingAddress as JsonColumn<ShippingAddress>),
     paymentId: row.paymentId,
     history: row.history.map((change) => ({
       from: change.fromStatus === null ? null : statusOf(change.fromStatus),
@@ -112,8 +114,9 @@ export class PrismaOrderRepository implements OrderRepository {
     const history = historyValues(order.id, order.history);
     const [row] = await this.db.$queryRaw<{ number: number }[]>(sql`
       WITH inserted AS (
-        INSERT INTO orders (id, user_id, status, payment_method_id, shipping_address_id, version, created_at, updated_at)
+        INSERT INTO orders (id, user_id, status, payment_method_id, shipping_address_id, shipping_address, version, created_at, updated_at)
         VALUES (${order.id}::uuid, ${order.userId}, ${order.status}, ${order.paymentMethodId}, ${order.shippingAddressId},
+                ${order.shippingAddress === null ? null : JSON.stringify(order.shippingAddress)}::jsonb,
                 ${order.version}::int, ${order.createdAt}::timestamptz, ${order.updatedAt}::timestamptz)
         RETURNING number
       )${
@@ -222,7 +225,7 @@ type LockedRow = Omit<OrderRecord, 'lines' | 'history'> & {
 function selectWithDetails(id: string): Prisma.Sql {
   return sql`
       SELECT o.id::text AS id, o.number, o.user_id AS "userId", o.status, o.payment_method_id AS "paymentMethodId",
-             o.shipping_address_id AS "shippingAddressId", o.currency::text AS currency, o.subtotal_cents AS "subtotalCents",
+             o.shipping_address_id AS "shippingAddressId", o.shipping_address AS "shippingAddress", o.currency::text AS currency, o.subtotal_cents AS "subtotalCents",
              o.total_cents AS "totalCents", o.payment_id AS "paymentId", o.version, o.created_at AS "createdAt",
              o.updated_at AS "updatedAt",
              (SELECT s.version FROM orders s WHERE s.id = o.id) AS "snapshotVersion",
