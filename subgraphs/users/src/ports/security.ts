@@ -35,7 +35,8 @@ export interface LoginAttemptKeys {
 
 /**
  * Which limit refused an attempt: the client address (guesses over many accounts), the account from this
- * address, or the account's pace (many failures from everywhere slow down addresses that already failed).
+ * address, or the account's pace (many failures from everywhere slow down every address that has not logged
+ * in to the account before).
  */
 export type LoginLimit = 'address' | 'account_and_address' | 'account_pace';
 
@@ -43,14 +44,15 @@ export type LoginAttemptVerdict = { allowed: true } | { allowed: false; limit: L
 
 /**
  * Throttles password guessing without letting a stranger lock the owner out: hard limits per client address
- * and per (account, address); per account only a short, bounded delay, and only for addresses that have
- * already failed on it — the owner from a clean address is never held back by others' failures.
+ * and per (account, address); per account only a short, bounded delay shared by every address that has not
+ * logged in to it before — the owner from a known address is never held back by others' failures, from a
+ * new address at most by the maximum delay.
  */
 export interface LoginThrottle {
   /** Counts an attempt before the password is checked (atomically, so parallel guesses cannot slip through). */
   beginAttempt(keys: LoginAttemptKeys): Promise<LoginAttemptVerdict>;
   /** A wrong password: counts against the account's pace. */
   attemptFailed(keys: LoginAttemptKeys): Promise<void>;
-  /** A correct password: the attempt is given back and the account's failures are forgotten. */
+  /** A correct password: the attempt is given back and the address becomes known for this account. */
   attemptSucceeded(keys: LoginAttemptKeys): Promise<void>;
 }

@@ -8,6 +8,7 @@ import {
   type RateLimiterStore,
 } from '@commerce/platform';
 import type { LoginAttemptKeys, LoginAttemptVerdict, LoginLimit, LoginThrottle } from '../../ports/security.ts';
+import { MemoryKnownLoginAddresses, RedisKnownLoginAddresses, type KnownLoginAddresses } from './known-login-addresses.ts';
 
 export interface LoginThrottleSettings {
   /** Attempts at one account from one client address per window; a success resets the count. */
@@ -17,10 +18,14 @@ export interface LoginThrottleSettings {
   windowSeconds: number;
   /**
    * Longest wait the account's pace imposes (seconds). Once an account has had `maxAttemptsPerAccount`
-   * failures from all addresses together, addresses that already failed on it get one attempt per 1, 2, 4 …
-   * seconds, up to this.
+   * failures from all addresses together, every address that has not logged in to it before shares one
+   * attempt per 1, 2, 4 … seconds for the whole account, up to this.
    */
   maxDelaySeconds: number;
+  /** How long an address that logged in successfully stays exempt from the account's pace (default 30 days). */
+  knownAddressTtlSeconds?: number;
+  /** Most (account, address) pairs remembered in process memory (default 100 000; least recently used dropped). */
+  maxKnownAddressesInMemory?: number;
   /** Start of every counter key (default `users:`); the limiter adds `login:account-ip:`, `login:ip:`, … */
   redisPrefix?: string;
 }
@@ -28,18 +33,22 @@ export interface LoginThrottleSettings {
 /** Effectively unlimited: the failure counter only counts, it never refuses by itself. */
 const COUNT_ONLY = 1_000_000_000;
 
+const THIRTY_DAYS_SECONDS = 30 * 24 * 3600;
+
 /**
  * Login throttling on the shared limiter factory: in memory by default, in Redis (shared by every users
  * instance) when a client is given. Nothing here locks an account: a stranger's failures lock only the
- * stranger's address (per address, and per account from that address). The account as a whole is only
- * paced, briefly, and only for addresses that have failed on it — so the owner from a clean address gets in,
- * and a botnet still gets one attempt per address plus one per short delay.
+ * stranger's address (per address, and per account from that address). Once the account has many recent
+ * failures, it is paced as a whole for every address that has never logged in to it — one attempt per short,
+ * bounded delay however many addresses a guesser has — while addresses that have logged in to it before are
+ * exempt: the owner from their usual address gets in at once, from a new one within the maximum delay.
  */
 export class RateLimitedLoginThrottle implements LoginThrottle {
   private readonly perAccountAndIp: RateLimiterAbstract;
   private readonly perIp: RateLimiterAbstract;
   private readonly accountFailures: RateLimiterAbstract;
   private readonly accountPace: RateLimiterAbstract;
+  private readonly knownAddresses: KnownLoginAddresses;
 
   constructor(
     private readonly settings: LoginThrottleSettings,
@@ -59,11 +68,17 @@ export class RateLimitedLoginThrottle implements LoginThrottle {
       { keyPrefix: `${prefix}login:account-failures`, points: COUNT_ONLY, durationSeconds: window },
       store,
     );
-    // One paced attempt per key at a time; each consume names its own delay.
+    // One paced attempt per account at a time; each consume names its own delay. A refused consume neither
+    // frees nor extends the slot.
     this.accountPace = createRateLimiter(
       { keyPrefix: `${prefix}login:account-pace`, points: 1, durationSeconds: settings.maxDelaySeconds },
       store,
     );
+    const knownTtl = settings.knownAddressTtlSeconds ?? THIRTY_DAYS_SECONDS;
+    const knownMax = settings.maxKnownAddressesInMemory ?? 100_000;
+    this.knownAddresses = store.redis
+      ? new RedisKnownLoginAddresses(store.redis, `${prefix}login:known`, knownTtl, knownMax)
+      : new MemoryKnownLoginAddresses(knownTtl, knownMax);
   }
 
   async beginAttempt(keys: LoginAttemptKeys): Promise<LoginAttemptVerdict> {
@@ -89,9 +104,10 @@ export class RateLimitedLoginThrottle implements LoginThrottle {
       };
     }
 
-    // An address with no attempt at this account yet (this is its first) is never paced: that is the owner's way in.
-    const pair = results[0] as PromiseFulfilledResult<RateLimiterRes>;
-    if (pair.value.consumedPoints <= 1) return { allowed: true };
+    // Addresses that logged in to this account before are the owner's: never paced by others' failures.
+    if (keys.ip && (await this.knownAddresses.isKnown(account, keys.ip))) return { allowed: true };
+    // Every other address — its first attempt included, so many addresses buy no extra guesses — shares the
+    // account's pace once the account has had many failures.
     const delay = this.delaySecondsFor((await this.accountFailures.get(account))?.consumedPoints ?? 0);
     if (delay === 0) return { allowed: true };
     try {
@@ -99,7 +115,9 @@ export class RateLimitedLoginThrottle implements LoginThrottle {
       return { allowed: true };
     } catch (error) {
       if (!isRateLimiterRes(error)) throw error;
-      await this.giveBack(taken, results);
+      // A refused attempt is not given back and counts as a failure: hammering the slot costs the guesser its
+      // per-address budget and pushes the pace to its maximum, and never frees the slot for its next address.
+      await this.accountFailures.penalty(account);
       return { allowed: false, limit: 'account_pace', retryAfterSeconds: retryAfterSeconds(error) };
     }
   }
@@ -108,13 +126,16 @@ export class RateLimitedLoginThrottle implements LoginThrottle {
     await this.accountFailures.penalty(accountKey(keys.account));
   }
 
+  /**
+   * The address becomes known for this account. The account's failures from elsewhere are kept (they are
+   * strangers' guesses; forgetting them would hand the guessers a fresh, unpaced run after every owner login).
+   */
   async attemptSucceeded(keys: LoginAttemptKeys): Promise<void> {
     const account = accountKey(keys.account);
     await Promise.all([
       this.perAccountAndIp.delete(pairKey(account, keys.ip)),
-      this.accountFailures.delete(account),
-      this.accountPace.delete(account),
       keys.ip ? this.perIp.reward(keys.ip) : undefined,
+      keys.ip ? this.knownAddresses.remember(account, keys.ip) : undefined,
     ]);
   }
 
