@@ -163,7 +163,7 @@ const PLACE_ORDER = `mutation ($lines: [OrderLineInput!]!, $pm: ID!, $address: I
  * pause between orders), as a client would: a failed checkout is retried with the same idempotency
  * key a few times, so a retry can never make a second order.
  */
-export async function startCheckoutLoad(stack: FaultStack, shoppers = 4, pauseMs = 150): Promise<CheckoutLoad> {
+export async function startCheckoutLoad(stack: Pick<FaultStack, 'query'>, shoppers = 4, pauseMs = 150): Promise<CheckoutLoad> {
   const products = (await stockedProducts(stack.query, 20)).slice(0, 3);
   if (products.length === 0) throw new Error('no product in stock to sell');
   // Plenty of units: every cancellation then has a reason worth looking at (the declined card, or a fault).
@@ -228,7 +228,11 @@ export interface Settlement {
  * Waits until every placed order has left PENDING and the books reconcile (compensations such as late
  * refunds may land after the last status change), or the time runs out; returns what it saw last.
  */
-export async function settleAndReconcile(stack: FaultStack, placed: readonly string[], timeoutMs = 180_000): Promise<Settlement> {
+export async function settleAndReconcile(
+  stack: Pick<FaultStack, 'databaseUrls'>,
+  placed: readonly string[],
+  timeoutMs = 180_000,
+): Promise<Settlement> {
   const started = Date.now();
   const deadline = started + timeoutMs;
   const client = new pg.Client({ connectionString: stack.databaseUrls.orders });
