@@ -144,7 +144,7 @@ describeWithServers(
           ordersInDb,
           partitionsMovedMsAfterKill: movedMs,
           groupsAfter: owners,
-          checkoutCallsThroughGateway: stack.sentThrough,
+          callsThroughGateway: stack.sentThrough,
           balancers: Object.fromEntries(SUBGRAPHS.map((name) => [name, stack.balancers[name].stats])),
           ...settlementFigures(load, settlement),
         });

@@ -26,8 +26,11 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
 export class RoundRobinBalancer {
   readonly stats: BalancerStats;
   private next = 0;
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  private readonly server = http.createServer((req, res) => void this.handle(req, res));
+  // A fresh connection per request: a pooled one to a replica that just died could fail after the
+  // request was written, which would make a dead replica look like one that died mid-request.
+  private readonly agent = new http.Agent({ keepAlive: false, maxSockets: 64 });
+  // A client that went away mid-request (the gateway's subgraph timeout) only ends that exchange.
+  private readonly server = http.createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
 
   /** `backends`: the replicas' ports on 127.0.0.1. */
   constructor(private readonly backends: readonly number[]) {
@@ -95,7 +98,7 @@ export class RoundRobinBalancer {
       );
       upstream.once('error', (error: NodeJS.ErrnoException) => {
         // Refused before anything was sent: the replica is down, the next one may take the request.
-        resolve(error.code === 'ECONNREFUSED' && !upstream.reusedSocket ? 'refused' : 'broken');
+        resolve(error.code === 'ECONNREFUSED' ? 'refused' : 'broken');
       });
       upstream.end(body);
     });
