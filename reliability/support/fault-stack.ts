@@ -48,7 +48,8 @@ export interface FaultStack {
 
 export interface FaultStackOptions {
   label: string;
-  kafkaPort: number;
+  /** The private broker's port; by default a free one (a fixed one collides with a concurrent run's broker). */
+  kafkaPort?: number;
   /** Orders left PENDING longer than this are cancelled by the orders service's sweeper. */
   pendingTimeoutMs?: number;
 }
@@ -56,7 +57,7 @@ export interface FaultStackOptions {
 export async function startFaultStack(options: FaultStackOptions): Promise<FaultStack> {
   const postgres = new PrivatePostgres(await freePort());
   const redis = new PrivateRedis(await freePort());
-  const broker = new PrivateBroker(options.kafkaPort);
+  const broker = new PrivateBroker(options.kafkaPort ?? (await freePort()), await freePort());
   const cleanup: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
