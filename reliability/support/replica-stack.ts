@@ -118,12 +118,9 @@ export async function startReplicaStack(options: ReplicaStackOptions): Promise<R
       SubgraphName,
       RoundRobinBalancer
     >;
-    const ports = {} as Record<SubgraphName, number[]>;
     const urls = {} as SubgraphUrls;
     for (const name of SUBGRAPHS) {
-      ports[name] = [];
-      for (let i = 0; i < count; i++) ports[name].push(await freePort());
-      balancers[name] = new RoundRobinBalancer(ports[name]);
+      balancers[name] = new RoundRobinBalancer(count);
       urls[name] = `http://127.0.0.1:${await balancers[name].listen()}/graphql`;
       cleanup.push(() => balancers[name].close());
     }
@@ -152,48 +149,50 @@ export async function startReplicaStack(options: ReplicaStackOptions): Promise<R
     // Replica 1 of every service, then replica 2, ...; catalog first in each round (orders asks it for prices).
     for (let i = 0; i < count; i++) {
       for (const name of SUBGRAPHS) {
-        const managementPort = await freePort();
         const clientId = `${options.label}-r${i + 1}`;
-        const replicaName = `${options.label}-${name}-r${i + 1}`;
-        const child = spawnNode(replicaName, {
-          args: [`subgraphs/${name}/src/main.ts`],
-          env: {
-            ...env,
-            [`${name.toUpperCase()}_PORT`]: String(ports[name][i]),
-            [`${name.toUpperCase()}_MANAGEMENT_PORT`]: String(managementPort),
-            KAFKA_CLIENT_ID: clientId,
-          },
+        const replica = await withFreshPorts(async (attempt) => {
+          // Ports are picked just before the start: on a shared machine a port picked earlier may be
+          // taken by the time the replica binds it (EADDRINUSE); then it starts again on new ones.
+          const [port, managementPort] = [await freePort(), await freePort()];
+          const replicaName = `${options.label}-${name}-r${i + 1}${attempt > 0 ? `-try${attempt + 1}` : ''}`;
+          const child = spawnNode(replicaName, {
+            args: [`subgraphs/${name}/src/main.ts`],
+            env: {
+              ...env,
+              [`${name.toUpperCase()}_PORT`]: String(port),
+              [`${name.toUpperCase()}_MANAGEMENT_PORT`]: String(managementPort),
+              KAFKA_CLIENT_ID: clientId,
+            },
+          });
+          cleanup.push(() => child.stop());
+          const managementUrl = `http://127.0.0.1:${managementPort}`;
+          await waitForHttp(`${managementUrl}/ready`, child);
+          return { name: replicaName, child, port, managementUrl, kafkaClientId: `${clientId}-${name}` };
         });
-        cleanup.push(() => child.stop());
-        const managementUrl = `http://127.0.0.1:${managementPort}`;
-        await waitForHttp(`${managementUrl}/ready`, child);
-        replicas[name].push({
-          name: replicaName,
-          child,
-          port: ports[name][i]!,
-          managementUrl,
-          kafkaClientId: `${clientId}-${name}`,
-        });
+        balancers[name].setBackend(i, replica.port);
+        replicas[name].push(replica);
       }
     }
 
     const gateways: OurGateway[] = [];
     for (let i = 0; i < count; i++) {
-      const gateway = await startOurGateway({
-        name: `${options.label}-gateway-${i + 1}`,
-        subgraphs: urls,
-        responseCache: true,
-        env: {
-          LOG_LEVEL: 'info',
-          REDIS_URL: options.redisUrl,
-          GATEWAY_REDIS_PREFIX: redisPrefix,
-          KAFKA_BROKERS: options.kafkaBrokers,
-          KAFKA_TOPIC_PREFIX: topicPrefix,
-          KAFKA_CLIENT_ID: `${options.label}-gw${i + 1}`,
-          SUBGRAPH_TIMEOUT_MS: '5000',
-          ...options.gatewayEnv,
-        },
-      });
+      const gateway = await withFreshPorts((attempt) =>
+        startOurGateway({
+          name: `${options.label}-gateway-${i + 1}${attempt > 0 ? `-try${attempt + 1}` : ''}`,
+          subgraphs: urls,
+          responseCache: true,
+          env: {
+            LOG_LEVEL: 'info',
+            REDIS_URL: options.redisUrl,
+            GATEWAY_REDIS_PREFIX: redisPrefix,
+            KAFKA_BROKERS: options.kafkaBrokers,
+            KAFKA_TOPIC_PREFIX: topicPrefix,
+            KAFKA_CLIENT_ID: `${options.label}-gw${i + 1}`,
+            SUBGRAPH_TIMEOUT_MS: '5000',
+            ...options.gatewayEnv,
+          },
+        }),
+      );
       cleanup.push(() => gateway.stop());
       gateways.push(gateway);
     }
@@ -266,6 +265,17 @@ export async function startReplicaStack(options: ReplicaStackOptions): Promise<R
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/** Starts something on freshly picked ports, up to 3 times (a port picked free may be taken before it is bound). */
+async function withFreshPorts<T>(start: (attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await start(attempt);
+    } catch (error) {
+      if (attempt >= 2) throw error;
+    }
   }
 }
 

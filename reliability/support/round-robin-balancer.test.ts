@@ -39,7 +39,9 @@ async function post(port: number, body: string): Promise<{ status: number; text:
 describe('round-robin balancer (two-replica fault test)', () => {
   it('sends requests to the replicas in turn, and a refused one to the next replica', async () => {
     const [a, b] = [await replica('a'), await replica('b')];
-    const balancer = new RoundRobinBalancer([a.port, b.port]);
+    const balancer = new RoundRobinBalancer(2);
+    balancer.setBackend(0, a.port);
+    balancer.setBackend(1, b.port);
     const port = await balancer.listen();
     try {
       const answers = [];
@@ -65,7 +67,9 @@ describe('round-robin balancer (two-replica fault test)', () => {
       return true;
     });
     const other = await replica('other');
-    const balancer = new RoundRobinBalancer([dying.port, other.port]);
+    const balancer = new RoundRobinBalancer(2);
+    balancer.setBackend(0, dying.port);
+    balancer.setBackend(1, other.port);
     const port = await balancer.listen();
     try {
       expect((await post(port, 'mutation')).status).toBe(502);

@@ -32,9 +32,16 @@ export class RoundRobinBalancer {
   // A client that went away mid-request (the gateway's subgraph timeout) only ends that exchange.
   private readonly server = http.createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
 
-  /** `backends`: the replicas' ports on 127.0.0.1. */
-  constructor(private readonly backends: readonly number[]) {
-    this.stats = { served: backends.map(() => 0), failedOver: 0, badGateway: 0 };
+  private readonly backends: number[];
+
+  /** `replicas` slots; each gets its port on 127.0.0.1 from `setBackend` once that replica is starting. */
+  constructor(replicas: number) {
+    this.backends = Array.from({ length: replicas }, () => 0);
+    this.stats = { served: this.backends.map(() => 0), failedOver: 0, badGateway: 0 };
+  }
+
+  setBackend(index: number, port: number): void {
+    this.backends[index] = port;
   }
 
   async listen(): Promise<number> {
@@ -55,6 +62,7 @@ export class RoundRobinBalancer {
     const first = this.next++ % this.backends.length;
     for (let tried = 0; tried < this.backends.length; tried++) {
       const index = (first + tried) % this.backends.length;
+      if (this.backends[index] === 0) continue; // not started yet
       const outcome = await this.forward(index, req, body, res);
       if (outcome === 'answered') return;
       if (outcome === 'refused') {
