@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +14,8 @@ const run = promisify(execFile);
 
 export class PrivateBroker {
   private readonly dir: string;
+  /** Started by this object and not stopped since. */
+  private running = false;
 
   constructor(
     readonly port: number,
@@ -37,20 +40,41 @@ export class PrivateBroker {
   }
 
   /**
-   * Starts (or restarts after `stop`) this broker. start.sh leaves alone whatever already answers on the port and
-   * exits 0: here that would be another test's broker (two picked the same free port), whose topics and groups this
-   * test would then share — its events showed up in the other stack as orders nobody knew. Refuse instead.
+   * Starts the broker. start.sh leaves alone whatever already answers on the port and exits 0, so a
+   * second test run on the same port would silently share the first one's broker — same topic and group
+   * names, each consuming the other's events. Refused here instead, unless it is this broker itself.
    */
-  start = async () => {
-    const { stdout } = await this.script('start.sh');
-    if (/not started by this script/.test(stdout))
-      throw new Error(`port ${this.port} already has a broker that is not this test's: pick another port`);
+  start = async (): Promise<void> => {
+    if (!this.running && (await portAnswers(this.port)))
+      throw new Error(`127.0.0.1:${this.port} is already in use (another test run's broker?); pick another port`);
+    await this.script('start.sh');
+    this.running = true;
   };
   /** Stops the broker and keeps its data (topics, offsets): an outage, not a loss. */
-  stop = () => this.script('stop.sh');
+  stop = async (): Promise<void> => {
+    await this.script('stop.sh');
+    this.running = false;
+  };
 
   async destroy(): Promise<void> {
     await this.script('stop.sh', '--clean').catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Whether something accepts connections on 127.0.0.1:port. */
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.setTimeout(2000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

@@ -38,7 +38,7 @@ describeWithServers(
     beforeAll(async () => {
       stack = await startFaultStack({
         label: 'faults-infra',
-        kafkaPort: Number(process.env.FAULTS_INFRA_KAFKA_PORT ?? 19592),
+        kafkaPort: process.env.FAULTS_INFRA_KAFKA_PORT ? Number(process.env.FAULTS_INFRA_KAFKA_PORT) : undefined,
         pendingTimeoutMs: 45_000,
       });
     }, 420_000);

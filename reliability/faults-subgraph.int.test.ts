@@ -47,7 +47,7 @@ describeWithServers(
     beforeAll(async () => {
       stack = await startFaultStack({
         label: 'faults-subgraph',
-        kafkaPort: Number(process.env.FAULTS_SUBGRAPH_KAFKA_PORT ?? 19492),
+        kafkaPort: process.env.FAULTS_SUBGRAPH_KAFKA_PORT ? Number(process.env.FAULTS_SUBGRAPH_KAFKA_PORT) : undefined,
       });
     }, 420_000);
     afterAll(async () => {

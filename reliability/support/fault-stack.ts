@@ -48,7 +48,8 @@ export interface FaultStack {
 
 export interface FaultStackOptions {
   label: string;
-  kafkaPort: number;
+  /** The private broker's port; by default a free one (a fixed one collides with a concurrent run's broker). */
+  kafkaPort?: number;
   /** Orders left PENDING longer than this are cancelled by the orders service's sweeper. */
   pendingTimeoutMs?: number;
 }
@@ -56,7 +57,7 @@ export interface FaultStackOptions {
 export async function startFaultStack(options: FaultStackOptions): Promise<FaultStack> {
   const postgres = new PrivatePostgres(await freePort());
   const redis = new PrivateRedis(await freePort());
-  const broker = new PrivateBroker(options.kafkaPort);
+  const broker = new PrivateBroker(options.kafkaPort ?? (await freePort()), await freePort());
   const cleanup: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
@@ -163,7 +164,7 @@ const PLACE_ORDER = `mutation ($lines: [OrderLineInput!]!, $pm: ID!, $address: I
  * pause between orders), as a client would: a failed checkout is retried with the same idempotency
  * key a few times, so a retry can never make a second order.
  */
-export async function startCheckoutLoad(stack: FaultStack, shoppers = 4, pauseMs = 150): Promise<CheckoutLoad> {
+export async function startCheckoutLoad(stack: Pick<FaultStack, 'query'>, shoppers = 4, pauseMs = 150): Promise<CheckoutLoad> {
   const products = (await stockedProducts(stack.query, 20)).slice(0, 3);
   if (products.length === 0) throw new Error('no product in stock to sell');
   // Plenty of units: every cancellation then has a reason worth looking at (the declined card, or a fault).
@@ -228,7 +229,11 @@ export interface Settlement {
  * Waits until every placed order has left PENDING and the books reconcile (compensations such as late
  * refunds may land after the last status change), or the time runs out; returns what it saw last.
  */
-export async function settleAndReconcile(stack: FaultStack, placed: readonly string[], timeoutMs = 180_000): Promise<Settlement> {
+export async function settleAndReconcile(
+  stack: Pick<FaultStack, 'databaseUrls'>,
+  placed: readonly string[],
+  timeoutMs = 180_000,
+): Promise<Settlement> {
   const started = Date.now();
   const deadline = started + timeoutMs;
   const client = new pg.Client({ connectionString: stack.databaseUrls.orders });
