@@ -49,7 +49,7 @@ export interface ProviderPolicySettings {
   /** How long such a card is refused first; doubles with each further failure, up to cardBackoffMaxMs. */
   cardBackoffMs: number;
   cardBackoffMaxMs: number;
-  /** Cards whose failures are remembered at most (least recently used forgotten first). */
+  /** Cards whose failures or standing are remembered at most (least recently used forgotten first). */
   cardsTracked: number;
 }
 
