@@ -2,8 +2,9 @@
  * Payments stay with their owner, as tests over a running stack (embedded with the in-process bus, or on
  * real PostgreSQL, Redis and Kafka), driven through the gateway:
  * - a card is shown to its owner only, also when another customer's order named it;
- * - one customer's failing card cannot open the payment provider's circuit for everyone, while a
- *   provider-wide outage still does.
+ * - one customer's failing card cannot open the payment provider's circuit for everyone, nor can one
+ *   person with a few free accounts whose cards never worked, while a provider-wide outage (cards that
+ *   paid before start failing) still does.
  */
 import { randomUUID } from 'node:crypto';
 import type { TestStack } from '@commerce/testkit';
@@ -159,6 +160,24 @@ export function paymentIsolationTests(stackOf: () => TestStack, settleMs = 20_00
     expect(new Set(codes)).toEqual(new Set(['provider_timeout', 'card_retry_later']));
   });
 
+  it("three free accounts whose cards never worked cannot open the circuit: an honest customer's order is CONFIRMED", async () => {
+    const stack = stackOf();
+    const accounts: Shopper[] = [];
+    for (let i = 0; i < 3; i++) accounts.push(await newShopper(stack.query, 'tok_timeout'));
+    const honest = await newShopper(stack.query, 'tok_visa');
+
+    // Two orders each: six timeouts from three customers, past the circuit's threshold (three failures, three customers).
+    const flood = await ordersOf([...accounts, ...accounts]);
+    for (const { shopper, orderId } of flood) {
+      expect((await outcome(shopper, orderId)).status).toBe('CANCELLED');
+      expect(await failureOf(shopper, orderId)).toBe('provider_timeout');
+    }
+    expect(billingOf(stack).provider.circuitState).toBe('closed');
+
+    const orderId = await order(honest);
+    expect((await outcome(honest, orderId)).status).toBe('CONFIRMED');
+  });
+
   it('a provider-wide outage still opens the circuit: orders fail fast, and a probe closes it once the provider is back', async () => {
     const stack = stackOf();
     const billing = billingOf(stack);
@@ -166,6 +185,11 @@ export function paymentIsolationTests(stackOf: () => TestStack, settleMs = 20_00
     if (!fake) throw new Error('this test needs the fake payment provider');
     const shoppers: Shopper[] = [];
     for (let i = 0; i < 5; i++) shoppers.push(await newShopper(stack.query, 'tok_visa'));
+    // Regular customers: the cards that time out in the outage paid before, which is what makes their
+    // failures evidence against the provider (a card that never worked proves nothing).
+    for (const { shopper, orderId } of await ordersOf(shoppers.slice(0, 3))) {
+      expect((await outcome(shopper, orderId)).status).toBe('CONFIRMED');
+    }
 
     fake.simulateOutage(true);
     try {

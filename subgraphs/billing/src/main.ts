@@ -68,8 +68,15 @@ export async function startService(runtime: ServiceRuntime, overrides: BillingOv
   // Publishes billing's outbox with the same settings and outbox_* metrics as every producer (startOutboxRelay).
   const relay = startOutboxRelay(runtime, prisma);
   const adapter = overrides.provider ?? createPaymentProvider(config, runtime.logger, runtime.config.production);
-  const provider = new ResilientPaymentProvider(adapter, policy, runtime.logger, createProviderMetrics(runtime.metrics.registry));
   const payments = new PrismaPaymentRepository(prisma, () => relay.notify());
+  // The payments tell which cards paid before: only those cards' failures count against the provider.
+  const provider = new ResilientPaymentProvider(
+    adapter,
+    policy,
+    runtime.logger,
+    createProviderMetrics(runtime.metrics.registry),
+    payments,
+  );
   const methods = new PrismaPaymentMethodRepository(prisma);
   const deps: BillingDeps = {
     payments,

@@ -143,14 +143,21 @@ describeWithServers(['TEST_DATABASE_URL'], 'billing on PostgreSQL', () => {
       });
     });
 
-    it('opens the breaker after repeated failures from several customers, fails fast while open, and recovers after the half-open delay', async () => {
+    it('opens the breaker when cards that paid before fail for several customers, fails fast while open, and recovers after the half-open delay', async () => {
       const userId = newUserId();
       // Cards first: while the circuit is open, saving a card needs the provider too and fails fast as well.
-      // One customer's failing card never opens the circuit for all: the failures come from three customers.
-      const hanging = await Promise.all(
+      // Cards that never paid prove nothing about the provider (free accounts could open it): three customers'
+      // timing-out cards leave it closed. Regular customers' cards failing (an outage) open it.
+      const newcomers = await Promise.all(
         [0, 1, 2].map(async () => {
           const customer = newUserId();
           return { customer, card: await billing.addCard(customer, 'tok_timeout') };
+        }),
+      );
+      const regulars = await Promise.all(
+        [0, 1, 2].map(async () => {
+          const customer = newUserId();
+          return { customer, card: await billing.addCard(customer, 'tok_visa') };
         }),
       );
       const visa = await billing.addCard(userId, 'tok_visa');
@@ -164,8 +171,19 @@ describeWithServers(['TEST_DATABASE_URL'], 'billing on PostgreSQL', () => {
         });
       expect(billing.service.provider.circuitState).toBe('closed');
 
-      for (const { customer, card } of hanging) {
+      for (const { customer, card } of newcomers) {
         expect(await charge(card, customer)).toMatchObject({ status: 'FAILED', failure: { code: 'provider_timeout' } });
+      }
+      expect(billing.service.provider.circuitState).toBe('closed');
+
+      for (const { customer, card } of regulars) expect(await charge(card, customer)).toMatchObject({ status: 'CAPTURED' });
+      fake().simulateOutage(true);
+      try {
+        for (const { customer, card } of regulars) {
+          expect(await charge(card, customer)).toMatchObject({ status: 'FAILED', failure: { code: 'provider_timeout' } });
+        }
+      } finally {
+        fake().simulateOutage(false);
       }
       expect(billing.service.provider.circuitState).toBe('open');
       expect(await billing.metric('billing_provider_circuit_state')).toBe(1);
@@ -189,7 +207,8 @@ describeWithServers(['TEST_DATABASE_URL'], 'billing on PostgreSQL', () => {
       const metrics = await (await fetch(`${billing.service.management.url}/metrics`)).text();
       expect(metrics).toContain('billing_provider_circuit_state{provider="fake",service="billing"} 0');
       expect(metrics).toContain('# TYPE billing_provider_retries_total counter');
-      expect(metrics).toMatch(/billing_provider_request_duration_seconds_count\{[^}]*operation="charge",outcome="timeout"\} 3\n/);
+      // Six timeouts: the newcomers' three and the regulars' three in the outage.
+      expect(metrics).toMatch(/billing_provider_request_duration_seconds_count\{[^}]*operation="charge",outcome="timeout"\} 6\n/);
     });
   });
 

@@ -1,7 +1,7 @@
 /**
  * The policies that keep one card's or one customer's failures with them, on a hand-moved clock:
  * a card that keeps failing is refused on its own; the provider-wide circuit opens only for failures
- * from several customers, and probes its way closed again.
+ * with standing (cards that paid before) from several customers, and probes its way closed again.
  */
 import { CardBackoff, ProviderCircuit, type CircuitStateName } from '../src/adapters/provider/failure-isolation.ts';
 
@@ -36,14 +36,22 @@ describe('per-card back-off', () => {
     expect(cards.recordFailure('pm-1')).toBe(5_000);
   });
 
-  it('forgets a card on success', () => {
+  it("forgets a card's failures on success and remembers that it paid", () => {
     const clock = manualClock();
     const cards = new CardBackoff(settings, clock.now);
     cards.recordFailure('pm-1');
     cards.recordFailure('pm-1');
+    expect(cards.hasStanding('pm-1')).toBeUndefined();
     cards.recordSuccess('pm-1');
-    expect(cards.size).toBe(0);
+    expect(cards.hasStanding('pm-1')).toBe(true);
     expect(cards.recordFailure('pm-1')).toBe(0); // counting starts again
+    expect(cards.recordFailure('pm-1')).toBe(0);
+    expect(cards.recordFailure('pm-1')).toBe(1_000);
+    expect(cards.hasStanding('pm-1')).toBe(true); // failing does not take standing away
+
+    cards.markStanding('pm-2'); // found in the database
+    expect(cards.hasStanding('pm-2')).toBe(true);
+    expect(cards.refusedFor('pm-2')).toBe(0);
   });
 
   it('remembers a bounded number of cards, forgetting the least recently failed first', () => {
@@ -100,10 +108,45 @@ describe('provider-wide circuit', () => {
     expect(breaker.state).toBe('open');
   });
 
-  it('counts calls without a customer (refunds, saving a card) each as their own source', () => {
+  it('counts all calls without a customer as one source', () => {
     const { breaker } = circuit();
-    for (let i = 0; i < 5; i++) breaker.recordFailure(undefined);
+    for (let i = 0; i < 50; i++) breaker.recordFailure(undefined);
+    expect(breaker.state).toBe('closed');
+    breaker.recordFailure('a');
+    breaker.recordFailure('b');
+    expect(breaker.state).toBe('open'); // with two customers' failures they make three sources
+  });
+
+  it('does not count failures without standing, from however many customers (free accounts cost nothing)', () => {
+    const { breaker } = circuit();
+    for (let i = 0; i < 1_000; i++) breaker.recordFailure(`new-account-${i % 3}`, false);
+    expect(breaker.state).toBe('closed');
+    // Nor do they count together with failures that have standing.
+    breaker.recordFailure('a');
+    breaker.recordFailure('b');
+    for (let i = 0; i < 10; i++) breaker.recordFailure(`new-account-${i}`, false);
+    expect(breaker.state).toBe('closed');
+    breaker.recordFailure('c');
+    breaker.recordFailure('d');
+    breaker.recordFailure('e');
     expect(breaker.state).toBe('open');
+  });
+
+  it('a half-open probe that fails without standing proves nothing: the next call probes', async () => {
+    const { breaker, clock, changes } = circuit();
+    for (const customer of ['a', 'b', 'c', 'd', 'e']) breaker.recordFailure(customer);
+    clock.advance(settings.halfOpenAfterMs);
+    expect(breaker.admit()).toBe(true); // a never-successful card happens to be the probe
+    expect(breaker.admit()).toBe(false);
+    const waiting = breaker.probed();
+    breaker.recordFailure('new-account', false);
+    await waiting; // waiters are woken to try again
+    expect(breaker.state).toBe('half_open');
+    expect(breaker.admit()).toBe(true); // the next call is the probe
+    expect(breaker.admit()).toBe(false);
+    breaker.recordSuccess();
+    expect(breaker.state).toBe('closed');
+    expect(changes).toEqual(['open', 'half_open', 'closed']);
   });
 
   it('forgets failures on a successful answer and after the window', () => {

@@ -31,14 +31,17 @@ const charge = (paymentToken: string, idempotencyKey: string, amountCents = 1_00
 describe('fake payment provider (test mode tokens)', () => {
   it('describes test cards by brand, last 4 and a future expiry only', async () => {
     const provider = new FakePaymentProvider(() => new Date(Date.UTC(2030, 0, 1)));
-    expect(await provider.describePaymentMethod('tok_visa')).toEqual({
+    expect(await provider.describePaymentMethod({ token: 'tok_visa', customerId: 'c1' })).toEqual({
       brand: 'VISA',
       last4: '4242',
       expMonth: 12,
       expYear: 2033,
     });
-    expect(await provider.describePaymentMethod('tok_mastercard')).toMatchObject({ brand: 'MASTERCARD', last4: '4444' });
-    expect(await provider.describePaymentMethod('tok_unknown')).toBeNull();
+    expect(await provider.describePaymentMethod({ token: 'tok_mastercard', customerId: 'c1' })).toMatchObject({
+      brand: 'MASTERCARD',
+      last4: '4444',
+    });
+    expect(await provider.describePaymentMethod({ token: 'tok_unknown', customerId: 'c1' })).toBeNull();
   });
 
   it('captures tok_visa and tok_mastercard once per idempotency key', async () => {
@@ -96,7 +99,7 @@ describe('fake payment provider (test mode tokens)', () => {
     const provider = new FakePaymentProvider();
     const captured = await provider.charge(charge('tok_visa', 'k1', 1_000));
     if (captured.outcome !== 'captured') throw new Error('expected a capture');
-    const request = { chargeId: captured.chargeId, amountCents: 600, currency: 'USD', idempotencyKey: 'r1' };
+    const request = { chargeId: captured.chargeId, amountCents: 600, currency: 'USD', idempotencyKey: 'r1', customerId: 'c1' };
     const refunded = await provider.refund(request);
     expect(refunded).toMatchObject({ outcome: 'refunded' });
     expect(await provider.refund(request)).toEqual(refunded);
@@ -131,11 +134,25 @@ const SHORT_POLICY: ProviderPolicySettings = {
   breakerHalfOpenAfterMs: 150,
 };
 
-function resilientFake(settings: ProviderPolicySettings = SHORT_POLICY, now: () => number = Date.now) {
+/** Stands in for billing's payments table: which saved cards were charged before (another replica, last week). */
+function paidBefore(...cards: string[]) {
+  const known = new Set(cards);
+  const lookups: string[] = [];
+  return {
+    known,
+    lookups,
+    async hasCapturedPayment(paymentMethodId: string) {
+      lookups.push(paymentMethodId);
+      return known.has(paymentMethodId);
+    },
+  };
+}
+
+function resilientFake(settings: ProviderPolicySettings = SHORT_POLICY, now: () => number = Date.now, standing = paidBefore()) {
   const fake = new FakePaymentProvider();
   const registry = new Registry();
   const logs = captureLogs();
-  const provider = new ResilientPaymentProvider(fake, settings, logs.logger, createProviderMetrics(registry), now);
+  const provider = new ResilientPaymentProvider(fake, settings, logs.logger, createProviderMetrics(registry), standing, now);
   const metric = async (name: string, labels: Record<string, string> = {}) => {
     const found = (await registry.getMetricsAsJSON()).find((m) => name.startsWith(m.name));
     const values = (found?.values ?? []) as { value: number; labels: Record<string, string | number>; metricName?: string }[];
@@ -144,6 +161,19 @@ function resilientFake(settings: ProviderPolicySettings = SHORT_POLICY, now: () 
       .reduce((sum, v) => sum + v.value, 0);
   };
   return { fake, provider, registry, logs, metric };
+}
+
+/** Customers whose cards were charged successfully once, through this provider: their cards have standing. */
+async function regularCustomers(provider: ResilientPaymentProvider, count: number): Promise<ChargePayer[]> {
+  const regulars: ChargePayer[] = [];
+  for (let i = 0; i < count; i++) {
+    const payer = newPayer();
+    expect(await provider.charge(charge('tok_visa', `first-purchase-${payer.paymentMethodId}`, 1_000, payer))).toMatchObject({
+      outcome: 'captured',
+    });
+    regulars.push(payer);
+  }
+  return regulars;
 }
 
 describe('resilient payment provider (cockatiel policies)', () => {
@@ -201,6 +231,7 @@ describe('resilient payment provider (cockatiel policies)', () => {
       { ...SHORT_POLICY, breakerThreshold: 100 },
       captureLogs().logger,
       createProviderMetrics(registry),
+      paidBefore(),
     );
     const error = await provider.charge(charge('tok_visa', 'k')).catch((e: unknown) => e);
     expect((error as ProviderUnavailableError).reason).toBe('retries_exhausted');
@@ -209,8 +240,9 @@ describe('resilient payment provider (cockatiel policies)', () => {
 
   it('opens the circuit after consecutive failures, fails fast, and closes again after a successful probe', async () => {
     const { fake, provider, logs, metric } = resilientFake();
-    for (let i = 0; i < SHORT_POLICY.breakerThreshold; i++) {
-      await expect(provider.charge(charge('tok_timeout', `t-${i}`))).rejects.toMatchObject({ reason: 'timeout' });
+    const regulars = await regularCustomers(provider, SHORT_POLICY.breakerThreshold);
+    for (const [i, payer] of regulars.entries()) {
+      await expect(provider.charge(charge('tok_timeout', `t-${i}`, 1_000, payer))).rejects.toMatchObject({ reason: 'timeout' });
     }
     expect(provider.circuitState).toBe('open');
     expect(await metric('billing_provider_circuit_state')).toBe(1);
@@ -230,11 +262,13 @@ describe('resilient payment provider (cockatiel policies)', () => {
 
   it('keeps the circuit open when the half-open probe fails', async () => {
     const { provider } = resilientFake();
+    const regulars = await regularCustomers(provider, SHORT_POLICY.breakerThreshold + 1);
     for (let i = 0; i < SHORT_POLICY.breakerThreshold; i++) {
-      await provider.charge(charge('tok_timeout', `t-${i}`)).catch(() => undefined);
+      await provider.charge(charge('tok_timeout', `t-${i}`, 1_000, regulars[i])).catch(() => undefined);
     }
     await new Promise((resolve) => setTimeout(resolve, SHORT_POLICY.breakerHalfOpenAfterMs + 20));
-    await expect(provider.charge(charge('tok_timeout', 'probe'))).rejects.toMatchObject({ reason: 'timeout' });
+    const probe = regulars[SHORT_POLICY.breakerThreshold];
+    await expect(provider.charge(charge('tok_timeout', 'probe', 1_000, probe))).rejects.toMatchObject({ reason: 'timeout' });
     expect(provider.circuitState).toBe('open');
   });
 
@@ -284,8 +318,21 @@ describe('resilient payment provider (cockatiel policies)', () => {
       });
     }
     expect(provider.circuitState).toBe('closed');
-    for (let i = 1; i < SHORT_POLICY.breakerMinCustomers; i++) {
-      await provider.charge(charge('tok_timeout', `others-${i}`)).catch(() => undefined);
+    // Two more customers whose cards paid before, and one of the many cards had paid too: three customers.
+    const regulars = await regularCustomers(provider, SHORT_POLICY.breakerMinCustomers - 1);
+    await provider.charge(
+      charge('tok_visa', 'many-paid', 1_000, { customerId: 'customer-with-many-cards', paymentMethodId: 'pm-many-paid' }),
+    );
+    await provider
+      .charge(
+        charge('tok_timeout', 'many-paid-fails', 1_000, {
+          customerId: 'customer-with-many-cards',
+          paymentMethodId: 'pm-many-paid',
+        }),
+      )
+      .catch(() => undefined);
+    for (const [i, payer] of regulars.entries()) {
+      await provider.charge(charge('tok_timeout', `others-${i}`, 1_000, payer)).catch(() => undefined);
     }
     expect(provider.circuitState).toBe('open');
   });
@@ -312,11 +359,12 @@ describe('resilient payment provider (cockatiel policies)', () => {
     expect(provider.circuitState).toBe('closed');
   });
 
-  it('opens on a provider-wide outage, whatever the cards, and closes after a successful probe', async () => {
+  it('opens on a provider-wide outage, when cards that paid before fail, and closes after a successful probe', async () => {
     const { fake, provider } = resilientFake();
+    const regulars = await regularCustomers(provider, SHORT_POLICY.breakerThreshold);
     fake.simulateOutage(true);
-    for (let i = 0; i < SHORT_POLICY.breakerThreshold; i++) {
-      await expect(provider.charge(charge('tok_visa', `outage-${i}`))).rejects.toMatchObject({ reason: 'timeout' });
+    for (const [i, payer] of regulars.entries()) {
+      await expect(provider.charge(charge('tok_visa', `outage-${i}`, 1_000, payer))).rejects.toMatchObject({ reason: 'timeout' });
     }
     expect(provider.circuitState).toBe('open');
     await expect(provider.charge(charge('tok_visa', 'while-open'))).rejects.toMatchObject({ reason: 'circuit_open' });
@@ -324,6 +372,112 @@ describe('resilient payment provider (cockatiel policies)', () => {
     await new Promise((resolve) => setTimeout(resolve, SHORT_POLICY.breakerHalfOpenAfterMs + 20));
     expect(await provider.charge(charge('tok_visa', 'probe'))).toMatchObject({ outcome: 'captured' });
     expect(provider.circuitState).toBe('closed');
+  });
+
+  it('three free accounts with cards that never worked do not open the circuit, however many orders they place', async () => {
+    let clock = 1_000_000;
+    const standing = paidBefore();
+    const { fake, provider } = resilientFake(SHORT_POLICY, () => clock, standing);
+    const accounts = [newPayer(), newPayer(), newPayer()];
+    for (let round = 0; round < 2; round++) {
+      for (const [i, account] of accounts.entries()) {
+        await expect(provider.charge(charge('tok_timeout', `sybil-${round}-${i}`, 1_000, account))).rejects.toMatchObject({
+          reason: 'timeout',
+        });
+      }
+      clock += 1_000; // well inside the window
+    }
+    expect(provider.circuitState).toBe('closed');
+    // The database was asked whether those cards ever paid (they had not).
+    expect(new Set(standing.lookups)).toEqual(new Set(accounts.map((account) => account.paymentMethodId)));
+    const honest = newPayer();
+    expect(await provider.charge(charge('tok_visa', 'honest', 1_000, honest))).toMatchObject({ outcome: 'captured' });
+    expect(fake.chargeCount).toBe(1);
+  });
+
+  it('known-good cards failing across customers open the circuit, standing found in the database and then remembered', async () => {
+    let clock = 1_000_000;
+    const regulars = [newPayer(), newPayer(), newPayer()];
+    // These cards paid before, but not through this process (another replica, before a restart).
+    const standing = paidBefore(...regulars.map((payer) => payer.paymentMethodId));
+    const { fake, provider, logs } = resilientFake(SHORT_POLICY, () => clock, standing);
+    // New accounts' failing cards in between do not count, and do not hold the outage back either.
+    await provider.charge(charge('tok_timeout', 'new-account', 1_000, newPayer())).catch(() => undefined);
+    fake.simulateOutage(true);
+    for (const [i, payer] of regulars.entries()) {
+      clock += 1_000;
+      await expect(provider.charge(charge('tok_visa', `regular-${i}`, 1_000, payer))).rejects.toMatchObject({
+        reason: 'timeout',
+      });
+    }
+    expect(provider.circuitState).toBe('open');
+    expect(logs.text()).toContain('payment provider circuit opened');
+    await expect(provider.charge(charge('tok_visa', 'while-open', 1_000, newPayer()))).rejects.toMatchObject({
+      reason: 'circuit_open',
+    });
+
+    // Closed again by a probe; the next failure of a regular's card does not ask the database again.
+    fake.simulateOutage(false);
+    clock += SHORT_POLICY.breakerHalfOpenAfterMs;
+    expect(await provider.charge(charge('tok_visa', 'probe', 1_000, newPayer()))).toMatchObject({ outcome: 'captured' });
+    const lookups = standing.lookups.length;
+    await provider.charge(charge('tok_timeout', 'regular-again', 1_000, regulars[0])).catch(() => undefined);
+    expect(standing.lookups.length).toBe(lookups);
+  });
+
+  it('does not count a card whose earlier charges cannot be looked up (the database is down): no evidence, no outage', async () => {
+    const failingLookup = {
+      async hasCapturedPayment(): Promise<boolean> {
+        throw new Error('connection refused');
+      },
+    };
+    const { provider, logs } = resilientFake(SHORT_POLICY, Date.now, failingLookup as unknown as ReturnType<typeof paidBefore>);
+    for (let i = 0; i < SHORT_POLICY.breakerThreshold * 2; i++) {
+      await provider.charge(charge('tok_timeout', `no-db-${i}`)).catch(() => undefined);
+    }
+    expect(provider.circuitState).toBe('closed');
+    expect(logs.text()).toContain('could not look up');
+  });
+
+  it("failures while saving a card are the customer's, never the provider's; refund failures count under the payment's customer", async () => {
+    const fake = new FakePaymentProvider();
+    const flaky = {
+      name: 'flaky-describe-and-refund',
+      charge: fake.charge.bind(fake),
+      async describePaymentMethod(): Promise<null> {
+        throw new ProviderTransientError('503 from provider');
+      },
+      async refund(): Promise<never> {
+        throw new ProviderTransientError('503 from provider');
+      },
+    };
+    const provider = new ResilientPaymentProvider(
+      flaky,
+      SHORT_POLICY,
+      captureLogs().logger,
+      createProviderMetrics(new Registry()),
+      paidBefore(),
+    );
+    // One customer sending bad tokens over and over, then several customers: saving a card proves nothing.
+    for (let i = 0; i < 10; i++) {
+      await expect(provider.describePaymentMethod({ token: `tok_bad_${i}`, customerId: 'one-customer' })).rejects.toMatchObject({
+        reason: 'retries_exhausted',
+      });
+    }
+    for (let i = 0; i < 5; i++) {
+      await provider.describePaymentMethod({ token: 'tok_visa', customerId: `customer-${i}` }).catch(() => undefined);
+    }
+    expect(provider.circuitState).toBe('closed');
+
+    // Refunds of captured charges have standing: one customer's failures alone do not open it...
+    const refund = (customerId: string, key: string) =>
+      provider.refund({ chargeId: 'ch_fake_x', amountCents: 100, currency: 'USD', idempotencyKey: key, customerId });
+    for (let i = 0; i < SHORT_POLICY.breakerThreshold * 2; i++) await refund('one-customer', `r-${i}`).catch(() => undefined);
+    expect(provider.circuitState).toBe('closed');
+    // ...several customers' do.
+    for (let i = 1; i < SHORT_POLICY.breakerMinCustomers; i++)
+      await refund(`customer-${i}`, `r-other-${i}`).catch(() => undefined);
+    expect(provider.circuitState).toBe('open');
   });
 
   it('sizes leases beyond the worst-case call', () => {

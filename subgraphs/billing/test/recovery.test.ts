@@ -1,9 +1,16 @@
 /**
  * Billing recovering from failures (embedded PGlite): a worker that died mid-charge, a refund asked
- * for while the provider is down, and an order cancelled while its charge is in flight.
+ * for while the provider is down, an order cancelled while its charge is in flight, and a restarted
+ * process that must tell from the database which cards paid before.
  */
-import type { Viewer } from '@commerce/platform';
+import { Registry, type Viewer } from '@commerce/platform';
+import type { PrismaPaymentRepository } from '../src/adapters/prisma/prisma-payment-repository.ts';
 import { FakePaymentProvider } from '../src/adapters/provider/fake-payment-provider.ts';
+import {
+  createProviderMetrics,
+  DEFAULT_PROVIDER_POLICY,
+  ResilientPaymentProvider,
+} from '../src/adapters/provider/resilient-payment-provider.ts';
 import { refundPayment } from '../src/application/refund-payment.ts';
 import { chargeKeyForOrder } from '../src/domain/idempotency.ts';
 import { ProviderTransientError, type PaymentProvider, type ProviderRefundRequest } from '../src/ports/payment-provider.ts';
@@ -119,7 +126,13 @@ it('records a refund the provider rejects as failed and releases its reservation
     currency: 'USD',
   });
   // Refund on the provider side behind billing's back, so billing's own refund is rejected there.
-  await provider.refund({ chargeId: payment.providerChargeId!, amountCents: 1_000, currency: 'USD', idempotencyKey: 'outside' });
+  await provider.refund({
+    chargeId: payment.providerChargeId!,
+    amountCents: 1_000,
+    currency: 'USD',
+    idempotencyKey: 'outside',
+    customerId: userId,
+  });
 
   const rejected = await refundPayment(billing.service.deps, admin, {
     paymentId: payment.id,
@@ -155,4 +168,56 @@ it('answers a cancellation that arrives mid-charge without waiting, and refunds 
   });
   expect(provider.refundCount).toBe(refundsBefore + 1);
   expect((await billing.service.reconcileLedger()).mismatches).toEqual([]);
+});
+
+it('after a restart, the payments in the database tell which cards paid before: only their failures open the circuit', async () => {
+  const chargeable = async () => {
+    const customerId = newUserId();
+    return { customerId, paymentMethodId: await billing.addCard(customerId) };
+  };
+  const regulars = [];
+  for (let i = 0; i < 3; i++) {
+    const payer = await chargeable();
+    const paid = await billing.service.chargeOrder({
+      orderId: newOrderId(),
+      userId: payer.customerId,
+      paymentMethodId: payer.paymentMethodId,
+      amountCents: 1_000,
+      currency: 'USD',
+    });
+    expect(paid.status).toBe('CAPTURED');
+    regulars.push(payer);
+  }
+  const newcomers = [await chargeable(), await chargeable(), await chargeable()];
+
+  // A fresh policy layer, as in a new process: it has seen none of those charges.
+  const restarted = new ResilientPaymentProvider(
+    provider,
+    { ...DEFAULT_PROVIDER_POLICY, timeoutMs: 50, maxRetries: 0, breakerThreshold: 3, breakerMinCustomers: 3 },
+    billing.service.deps.logger,
+    createProviderMetrics(new Registry()),
+    billing.service.deps.payments as PrismaPaymentRepository,
+  );
+  const charge = (payer: { customerId: string; paymentMethodId: string }, key: string) =>
+    restarted.charge({
+      paymentToken: 'tok_visa',
+      amountCents: 1_000,
+      currency: 'USD',
+      idempotencyKey: key,
+      description: 'test',
+      payer,
+    });
+  provider.simulateOutage(true);
+  try {
+    for (const [i, payer] of [...newcomers, ...newcomers].entries()) {
+      await expect(charge(payer, `newcomer-${i}`)).rejects.toMatchObject({ reason: 'timeout' });
+    }
+    expect(restarted.circuitState).toBe('closed'); // cards that never paid: no evidence against the provider
+    for (const [i, payer] of regulars.entries()) {
+      await expect(charge(payer, `regular-${i}`)).rejects.toMatchObject({ reason: 'timeout' });
+    }
+    expect(restarted.circuitState).toBe('open');
+  } finally {
+    provider.simulateOutage(false);
+  }
 });

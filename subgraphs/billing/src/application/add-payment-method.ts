@@ -37,7 +37,7 @@ export async function addPaymentMethod(
 
   let card;
   try {
-    card = await deps.provider.describePaymentMethod(check.token);
+    card = await deps.provider.describePaymentMethod({ token: check.token, customerId: userId });
   } catch (error) {
     if (error instanceof ProviderUnavailableError) {
       throw new DomainError('SERVICE_UNAVAILABLE', 'The payment provider is unavailable; try again shortly');

@@ -34,6 +34,7 @@ async function attemptRefund(deps: BillingDeps, refund: Refund, cause: EventCaus
       amountCents: refund.amount.amountCents,
       currency: refund.amount.currency,
       idempotencyKey: providerKeyForRefund(refund.id),
+      customerId: payment.userId,
     });
   } catch (error) {
     if (error instanceof ProviderUnavailableError) {

@@ -8,9 +8,15 @@ import type { CardDetails } from '../domain/payment-method.ts';
 export interface PaymentProvider {
   readonly name: string;
   /** Card details behind a token from the provider's payment form; null when the token is unknown. */
-  describePaymentMethod(token: string, signal?: AbortSignal): Promise<CardDetails | null>;
+  describePaymentMethod(request: DescribeRequest, signal?: AbortSignal): Promise<CardDetails | null>;
   charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult>;
   refund(request: ProviderRefundRequest, signal?: AbortSignal): Promise<ProviderRefundResult>;
+}
+
+export interface DescribeRequest {
+  token: string;
+  /** Billing's id of the customer saving the card: a failure is theirs, not the provider's. */
+  customerId: string;
 }
 
 export interface ChargeRequest {
@@ -41,6 +47,17 @@ export interface ProviderRefundRequest {
   amountCents: number;
   currency: string;
   idempotencyKey: string;
+  /** The customer the refunded payment belongs to (billing's id), so its failures are counted under them. */
+  customerId: string;
+}
+
+/**
+ * Whether a saved card has paid before. The resilience layer counts only such cards' failures as evidence
+ * that the provider is failing (failure-isolation.ts); it remembers what it saw and asks this port otherwise.
+ */
+export interface PaymentMethodStanding {
+  /** True when a payment with this saved card was ever captured. */
+  hasCapturedPayment(paymentMethodId: string): Promise<boolean>;
 }
 
 export type ProviderRefundResult =

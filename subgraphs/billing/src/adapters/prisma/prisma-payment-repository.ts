@@ -16,6 +16,7 @@ import {
 } from '../../domain/payment.ts';
 import type { Refund } from '../../domain/refund.ts';
 import type { NewPayment, NewRefund, PaymentRepository, RefundReservation } from '../../ports/payment-repository.ts';
+import type { PaymentMethodStanding } from '../../ports/payment-provider.ts';
 
 type Transaction = Prisma.TransactionClient;
 
@@ -68,12 +69,21 @@ const PAYMENT_ROW = Prisma.sql`id::text AS id, order_id AS "orderId", user_id AS
   provider_charge_id AS "providerChargeId", failure_code AS "failureCode", failure_message AS "failureMessage",
   attempts, locked_until AS "lockedUntil", created_at AS "createdAt", updated_at AS "updatedAt", settled_at AS "settledAt"`;
 
-export class PrismaPaymentRepository implements PaymentRepository {
+export class PrismaPaymentRepository implements PaymentRepository, PaymentMethodStanding {
   /** `outboxWritten` runs after a transaction that wrote outbox rows committed (wakes the relay). */
   constructor(
     private readonly prisma: PrismaClient,
     private readonly outboxWritten: () => void = () => {},
   ) {}
+
+  /** Captured money stays recorded after refunds, so a refunded payment still shows that the card paid. */
+  async hasCapturedPayment(paymentMethodId: string): Promise<boolean> {
+    const row = await this.prisma.payment.findFirst({
+      where: { paymentMethodId, capturedCents: { gt: 0 } },
+      select: { id: true },
+    });
+    return row !== null;
+  }
 
   async findById(id: string): Promise<Payment | null> {
     const row = await this.prisma.payment.findUnique({ where: { id } });

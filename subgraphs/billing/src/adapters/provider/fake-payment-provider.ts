@@ -4,6 +4,7 @@ import {
   ProviderTransientError,
   type ChargeRequest,
   type ChargeResult,
+  type DescribeRequest,
   type PaymentProvider,
   type ProviderRefundRequest,
   type ProviderRefundResult,
@@ -70,9 +71,9 @@ export class FakePaymentProvider implements PaymentProvider {
     this.outage = on;
   }
 
-  async describePaymentMethod(token: string, signal?: AbortSignal): Promise<CardDetails | null> {
+  async describePaymentMethod(request: DescribeRequest, signal?: AbortSignal): Promise<CardDetails | null> {
     if (this.outage) return waitForever(signal);
-    const card = testCard(token);
+    const card = testCard(request.token);
     if (!card) return null;
     return { brand: card.brand, last4: card.last4, expMonth: 12, expYear: this.clock().getUTCFullYear() + 3 };
   }

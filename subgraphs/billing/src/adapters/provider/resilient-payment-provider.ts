@@ -18,6 +18,8 @@ import {
   type ChargePayer,
   type ChargeRequest,
   type ChargeResult,
+  type DescribeRequest,
+  type PaymentMethodStanding,
   type PaymentProvider,
   type ProviderRefundRequest,
   type ProviderRefundResult,
@@ -33,7 +35,10 @@ export interface ProviderPolicySettings {
   retryMaxDelayMs: number;
   /** Failed calls in a row (no successful answer between them) that open the circuit... */
   breakerThreshold: number;
-  /** ...when they came from at least this many distinct customers: one customer's card is not an outage. */
+  /**
+   * ...when they came from at least this many distinct customers: one customer's card is not an outage.
+   * Only failures with standing count (cards that paid before, refunds): see failure-isolation.ts.
+   */
   breakerMinCustomers: number;
   /** Failures older than this no longer count towards opening the circuit. */
   breakerWindowMs: number;
@@ -44,7 +49,7 @@ export interface ProviderPolicySettings {
   /** How long such a card is refused first; doubles with each further failure, up to cardBackoffMaxMs. */
   cardBackoffMs: number;
   cardBackoffMaxMs: number;
-  /** Cards whose failures are remembered at most (least recently used forgotten first). */
+  /** Cards whose failures or standing are remembered at most (least recently used forgotten first). */
   cardsTracked: number;
 }
 
@@ -71,6 +76,16 @@ export const worstCaseCallMs = (settings: ProviderPolicySettings): number =>
 const isTimeout = (error: unknown) => error instanceof TaskCancelledError;
 
 type Operation = 'describe_payment_method' | 'charge' | 'refund';
+
+/**
+ * Who a call is for: the customer (the circuit's failure source); the saved card for charges (its back-off
+ * and standing); `standing` when the operation itself settles it (refunds have it, saving a card has not).
+ */
+interface Caller {
+  customerId: string;
+  card?: string;
+  standing?: boolean;
+}
 type AttemptOutcome = 'success' | 'declined' | 'transient_error' | 'timeout' | 'error';
 
 /** The gauge's values, unchanged from the cockatiel breaker the dashboards and alerts were built on. */
@@ -122,8 +137,9 @@ export function createProviderMetrics(registry: Registry): ProviderMetrics {
  *
  * Failures stay with whoever they belong to (failure-isolation.ts): a charge names its card and
  * customer; a card that keeps failing is refused on its own for a while, and the circuit opens only
- * when failures come from several customers. Declines are answers: they never count against the
- * provider (only against the card that keeps being declined).
+ * when cards that paid before (or refunds) fail for several customers — a card that never worked, or
+ * saving a new one, is not evidence against the provider, however many free accounts send them.
+ * Declines are answers: they never count against the provider (only against the card that keeps being declined).
  *
  * Callers only ever see the provider's own answers or a ProviderUnavailableError.
  */
@@ -139,6 +155,8 @@ export class ResilientPaymentProvider implements PaymentProvider {
     private readonly settings: ProviderPolicySettings,
     private readonly logger: Logger,
     private readonly metrics: ProviderMetrics,
+    /** Where a card's earlier successful charges are looked up when this process has not seen one. */
+    private readonly standing: PaymentMethodStanding,
     now: Now = Date.now,
   ) {
     this.name = inner.name;
@@ -175,8 +193,14 @@ export class ResilientPaymentProvider implements PaymentProvider {
     return this.circuit.state;
   }
 
-  describePaymentMethod(token: string): Promise<CardDetails | null> {
-    return this.call('describe_payment_method', (signal) => this.inner.describePaymentMethod(token, signal));
+  /** A token nobody has charged yet: its failures are the customer's, never evidence against the provider. */
+  describePaymentMethod(request: DescribeRequest): Promise<CardDetails | null> {
+    return this.call(
+      'describe_payment_method',
+      (signal) => this.inner.describePaymentMethod(request, signal),
+      () => 'success',
+      { customerId: request.customerId },
+    );
   }
 
   charge(request: ChargeRequest): Promise<ChargeResult> {
@@ -184,15 +208,17 @@ export class ResilientPaymentProvider implements PaymentProvider {
       'charge',
       (signal) => this.inner.charge(request, signal),
       (result) => (result.outcome === 'declined' ? 'declined' : 'success'),
-      request.payer,
+      { customerId: request.payer.customerId, card: request.payer.paymentMethodId },
     );
   }
 
+  /** Refunds a charge this provider captured: a failure has standing, counted under the payment's customer. */
   refund(request: ProviderRefundRequest): Promise<ProviderRefundResult> {
     return this.call(
       'refund',
       (signal) => this.inner.refund(request, signal),
       (result) => (result.outcome === 'rejected' ? 'declined' : 'success'),
+      { customerId: request.customerId, standing: true },
     );
   }
 
@@ -223,16 +249,18 @@ export class ResilientPaymentProvider implements PaymentProvider {
   private async call<Result>(
     operation: Operation,
     attempt: (signal: AbortSignal) => Promise<Result>,
-    classify: (result: Result) => AttemptOutcome = () => 'success',
-    payer?: ChargePayer,
+    classify: (result: Result) => AttemptOutcome,
+    caller: Caller,
   ): Promise<Result> {
+    const payer = caller.card === undefined ? undefined : { customerId: caller.customerId, paymentMethodId: caller.card };
     if (payer) this.refuseCardInBackoff(operation, payer);
     await this.admit(operation);
     let result: Result;
     try {
       result = await this.retries[operation].execute(({ signal }) => this.timedAttempt(operation, attempt, classify, signal));
     } catch (error) {
-      this.circuit.recordFailure(payer?.customerId);
+      const standing = caller.standing ?? (payer ? await this.cardHasStanding(payer) : false);
+      this.circuit.recordFailure(caller.customerId, standing);
       if (payer) this.cardFailed(operation, payer);
       throw this.unavailable(operation, error);
     }
@@ -242,6 +270,26 @@ export class ResilientPaymentProvider implements PaymentProvider {
       else this.cards.recordSuccess(payer.paymentMethodId);
     }
     return result;
+  }
+
+  /**
+   * Whether this card paid before: remembered per card, else asked of the database (only on a failure, and
+   * positive answers are remembered). If the database cannot answer either, the failure is not counted:
+   * the circuit must not open on evidence nobody has.
+   */
+  private async cardHasStanding(payer: ChargePayer): Promise<boolean> {
+    if (this.cards.hasStanding(payer.paymentMethodId)) return true;
+    try {
+      const standing = await this.standing.hasCapturedPayment(payer.paymentMethodId);
+      if (standing) this.cards.markStanding(payer.paymentMethodId);
+      return standing;
+    } catch (error) {
+      this.logger.warn(
+        { provider: this.name, paymentMethodId: payer.paymentMethodId, err: errorSummary(error) },
+        "could not look up the card's earlier charges: its failure is not counted against the provider",
+      );
+      return false;
+    }
   }
 
   /** Open: refused at once. Half-open: waits for the probe's answer, then goes ahead if it closed the circuit. */
