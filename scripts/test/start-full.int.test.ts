@@ -1,0 +1,221 @@
+/**
+ * The operator's path in full mode (the CI step of issue 21 item 8): `npm run seed -- --import-catalog`
+ * loads the catalog in production, then `npm run start:full` (scripts/run.mjs start:full) starts every
+ * service as its own process on the real PostgreSQL, Redis and Kafka — creating its databases, under a
+ * topic and Redis prefix of its own — prints the full-mode banner, checks out one order through the
+ * gateway to CONFIRMED, and on SIGINT stops every process it started.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
+import pg from 'pg';
+import { describeWithServers } from '@commerce/testkit/integration';
+
+jest.setTimeout(180_000);
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SERVICES = ['catalog', 'users', 'orders', 'billing'] as const;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describeWithServers(['TEST_DATABASE_URL', 'TEST_REDIS_URL', 'TEST_KAFKA_BROKERS'], 'npm run start:full', () => {
+  const run = `sf${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+  const databaseUrl = (service: string) => {
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.pathname = `/${run}_${service}`;
+    return url.toString();
+  };
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'start-full-'));
+
+  afterAll(async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    for (const service of SERVICES) await admin.query(`DROP DATABASE IF EXISTS "${run}_${service}" WITH (FORCE)`);
+    await admin.end();
+  });
+
+  test('starts every service as its own process, checks out an order to CONFIRMED, and stops them all on SIGINT', async () => {
+    const names = ['GATEWAY', ...SERVICES.map((s) => s.toUpperCase())];
+    const ports: Record<string, string> = {};
+    for (const name of names) {
+      ports[`${name}_PORT`] = String(await freePort());
+      ports[`${name}_MANAGEMENT_PORT`] = String(await freePort());
+    }
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      ...ports,
+      ...Object.fromEntries(SERVICES.map((s) => [`${s.toUpperCase()}_DATABASE_URL`, databaseUrl(s)])),
+      REDIS_URL: process.env.TEST_REDIS_URL!,
+      KAFKA_BROKERS: process.env.TEST_KAFKA_BROKERS!,
+      KAFKA_TOPIC_PREFIX: `${run}.`,
+      GATEWAY_REDIS_PREFIX: `${run}:gateway:`,
+      USERS_REDIS_PREFIX: `${run}:users:`,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    };
+    for (const variable of [
+      'NODE_ENV',
+      'JWT_PRIVATE_KEY',
+      'JWT_KEY_ID',
+      'JWT_PUBLIC_KEYS',
+      'JWT_JWKS_URL',
+      'SUBGRAPH_AUTH_KEYS',
+      'HOST',
+    ])
+      delete env[variable];
+    const began = Date.now();
+
+    // The catalog import works in production and needs nothing but the database (created here by start:full
+    // below would be too late: it runs first, as an operator would after creating the database).
+    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${run}_catalog"`);
+    await admin.end();
+    const imported = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/seed.ts', '--import-catalog'], {
+      cwd: ROOT,
+      env: { ...env, NODE_ENV: 'production' },
+      encoding: 'utf8',
+    });
+    expect({ status: imported.status, stderr: imported.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(imported.stdout).toMatch(/catalog: \d+ products in \d+ categories/);
+    console.log(`catalog import: ${((Date.now() - began) / 1000).toFixed(1)} s`);
+
+    const child = spawn(process.execPath, ['scripts/run.mjs', 'start:full'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let pids: number[] = [];
+    try {
+      const started = Date.now();
+      const graphqlUrl = await new Promise<string>((resolve, reject) => {
+        const timer = setInterval(() => {
+          const match = /commerce-graph is up \(full mode\)[\s\S]*GraphQL:\s+(http:\/\/\S+\/graphql)/.exec(output);
+          if (match && /Ctrl-C stops every service/.test(output)) {
+            clearInterval(timer);
+            resolve(match[1]!);
+          }
+        }, 100);
+        void exited.then((code) => {
+          clearInterval(timer);
+          reject(new Error(`start:full exited with ${code} before it was up:\n${output}`));
+        });
+      });
+      console.log(`start:full up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      expect(graphqlUrl).toBe(`http://127.0.0.1:${ports.GATEWAY_PORT}/graphql`);
+      // The banner: each service's graph and management address, the servers it uses, no secrets.
+      for (const service of SERVICES) {
+        expect(output).toMatch(
+          new RegExp(
+            `${service}\\s+http://127\\.0\\.0\\.1:${ports[`${service.toUpperCase()}_PORT`]}/graphql\\s+management http://127\\.0\\.0\\.1:${ports[`${service.toUpperCase()}_MANAGEMENT_PORT`]}`,
+          ),
+        );
+        expect(output).toContain(databaseUrl(service));
+      }
+      expect(output).toContain(`Redis:       ${process.env.TEST_REDIS_URL}`);
+      expect(output).toContain(`Kafka:       ${process.env.TEST_KAFKA_BROKERS}`);
+      expect(output).toContain('NODE_ENV:    production');
+      expect(output).toContain('create-admin');
+      expect(output).not.toMatch(/PRIVATE KEY|full-1:[A-Za-z0-9_-]{20}/);
+      // The generated keys are kept for the next start, readable by the owner only.
+      expect(statSync(path.join(dataDir, 'full', 'keys.json')).mode & 0o777).toBe(0o600);
+      pids = [...output.matchAll(/\bpid (\d+)/g)].map((m) => Number(m[1]));
+      expect(pids).toHaveLength(5);
+
+      const call = async <T>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> => {
+        const response = await fetch(graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify({ query, variables }),
+        });
+        const body = (await response.json()) as { data?: T; errors?: unknown[] };
+        if (body.errors) throw new Error(`${query}: ${JSON.stringify(body.errors)}`);
+        return body.data!;
+      };
+      const checkoutStarted = Date.now();
+      const { register } = await call<{ register: { accessToken: string } }>(
+        'mutation ($email: String!, $password: String!, $name: String!) { register(email: $email, password: $password, name: $name) { accessToken } }',
+        { email: `full-${randomUUID()}@example.test`, password: 'correct horse battery', name: 'Full Mode' },
+      );
+      const token = register.accessToken;
+      const { addAddress } = await call<{ addAddress: { id: string } }>(
+        'mutation ($input: AddressInput!) { addAddress(input: $input) { id } }',
+        { input: { recipientName: 'Full Mode', line1: '1 Broker Street', city: 'Berlin', postalCode: '10115', country: 'DE' } },
+        token,
+      );
+      const { addPaymentMethod } = await call<{ addPaymentMethod: { id: string } }>(
+        'mutation ($token: String!) { addPaymentMethod(token: $token) { id } }',
+        { token: 'tok_visa' },
+        token,
+      );
+      const { products } = await call<{ products: { nodes: { id: string }[] } }>(
+        '{ products(first: 1, filter: { inStock: true }) { nodes { id } } }',
+      );
+      expect(products.nodes).toHaveLength(1);
+      const { placeOrder } = await call<{ placeOrder: { id: string } }>(
+        `mutation ($lines: [OrderLineInput!]!, $pm: ID!, $address: ID!, $key: String!) {
+           placeOrder(lines: $lines, paymentMethodId: $pm, shippingAddressId: $address, idempotencyKey: $key) { id }
+         }`,
+        {
+          lines: [{ productId: products.nodes[0]!.id, quantity: 1 }],
+          pm: addPaymentMethod.id,
+          address: addAddress.id,
+          key: randomUUID(),
+        },
+        token,
+      );
+      let status = '';
+      const deadline = Date.now() + 60_000;
+      while (status !== 'CONFIRMED' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        status = (
+          await call<{ order: { status: string } }>(
+            'query ($id: ID!) { order(id: $id) { status } }',
+            { id: placeOrder.id },
+            token,
+          )
+        ).order.status;
+      }
+      expect(status).toBe('CONFIRMED');
+      console.log(`checkout to CONFIRMED: ${((Date.now() - checkoutStarted) / 1000).toFixed(1)} s`);
+    } finally {
+      child.kill('SIGINT');
+      const stopStarted = Date.now();
+      const code = await exited;
+      console.log(
+        `stopped in ${((Date.now() - stopStarted) / 1000).toFixed(1)} s; total ${((Date.now() - began) / 1000).toFixed(1)} s`,
+      );
+      expect({ code, fatal: /"level":(60|"fatal")/.test(output) }).toEqual({ code: 0, fatal: false });
+      // Every process it started is gone once it has exited.
+      expect(pids.filter(alive)).toEqual([]);
+    }
+  });
+});
