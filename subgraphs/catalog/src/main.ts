@@ -68,7 +68,15 @@ export async function startService(runtime: ServiceRuntime): Promise<CatalogServ
  */
 export async function seedDemoData(runtime: ServiceRuntime): Promise<string[]> {
   if (runtime.config.production) return [];
-  return importCatalog(runtime.database);
+  const prisma = new PrismaClient({ adapter: runtime.database.adapter });
+  try {
+    const result = await seedDemoCatalog(prisma);
+    return result.seeded
+      ? [`catalog: ${result.products} demo products in ${result.categories} categories (${result.outOfStock} sold out)`]
+      : [];
+  } finally {
+    await prisma.$disconnect();
+  }
 }
 
 /**
