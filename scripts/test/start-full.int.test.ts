@@ -41,6 +41,42 @@ const alive = (pid: number) => {
   }
 };
 
+/** Every process below `root` now (Linux `ps`): start:full's services are grandchildren of the npm wrapper. */
+function descendants(root: number): number[] {
+  const rows = spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    for (const [pid, ppid] of rows)
+      if (ppid === parent && !found.includes(pid)) {
+        found.push(pid);
+        queue.push(pid);
+      }
+  }
+  return found;
+}
+
+/** Runs `npm run start:full` (its wrapper) and remembers every process it starts, to check they all end. */
+function startFull(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['scripts/run.mjs', 'start:full'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const seen = new Set<number>();
+  const output = { text: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.text += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.text += chunk.toString()));
+  const track = setInterval(() => descendants(child.pid!).forEach((pid) => seen.add(pid)), 300);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      clearInterval(track);
+      resolve(code);
+    }),
+  );
+  return { child, output, exited, seen };
+}
+
 describeWithServers(['TEST_DATABASE_URL', 'TEST_REDIS_URL', 'TEST_KAFKA_BROKERS'], 'npm run start:full', () => {
   const run = `sf${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
   const databaseUrl = (service: string) => {
@@ -58,7 +94,7 @@ describeWithServers(['TEST_DATABASE_URL', 'TEST_REDIS_URL', 'TEST_KAFKA_BROKERS'
     await admin.end();
   });
 
-  test('starts every service as its own process, checks out an order to CONFIRMED, and stops them all on SIGINT', async () => {
+  async function fullEnv(): Promise<{ env: Record<string, string>; ports: Record<string, string> }> {
     const names = ['GATEWAY', ...SERVICES.map((s) => s.toUpperCase())];
     const ports: Record<string, string> = {};
     for (const name of names) {
@@ -87,6 +123,11 @@ describeWithServers(['TEST_DATABASE_URL', 'TEST_REDIS_URL', 'TEST_KAFKA_BROKERS'
       'HOST',
     ])
       delete env[variable];
+    return { env, ports };
+  }
+
+  test('starts every service as its own process, checks out an order to CONFIRMED, and stops them all on SIGINT', async () => {
+    const { env, ports } = await fullEnv();
     const began = Date.now();
 
     // The catalog import works in production and needs nothing but the database (created here by start:full
@@ -104,50 +145,43 @@ describeWithServers(['TEST_DATABASE_URL', 'TEST_REDIS_URL', 'TEST_KAFKA_BROKERS'
     expect(imported.stdout).toMatch(/catalog: \d+ products in \d+ categories/);
     console.log(`catalog import: ${((Date.now() - began) / 1000).toFixed(1)} s`);
 
-    const child = spawn(process.execPath, ['scripts/run.mjs', 'start:full'], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { child, output: out, exited, seen } = startFull(env);
+    const text = () => out.text;
     let pids: number[] = [];
     try {
       const started = Date.now();
       const graphqlUrl = await new Promise<string>((resolve, reject) => {
         const timer = setInterval(() => {
-          const match = /commerce-graph is up \(full mode\)[\s\S]*GraphQL:\s+(http:\/\/\S+\/graphql)/.exec(output);
-          if (match && /Ctrl-C stops every service/.test(output)) {
+          const match = /commerce-graph is up \(full mode\)[\s\S]*GraphQL:\s+(http:\/\/\S+\/graphql)/.exec(text());
+          if (match && /Ctrl-C stops every service/.test(text())) {
             clearInterval(timer);
             resolve(match[1]!);
           }
         }, 100);
         void exited.then((code) => {
           clearInterval(timer);
-          reject(new Error(`start:full exited with ${code} before it was up:\n${output}`));
+          reject(new Error(`start:full exited with ${code} before it was up:\n${text()}`));
         });
       });
       console.log(`start:full up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       expect(graphqlUrl).toBe(`http://127.0.0.1:${ports.GATEWAY_PORT}/graphql`);
       // The banner: each service's graph and management address, the servers it uses, no secrets.
       for (const service of SERVICES) {
-        expect(output).toMatch(
+        expect(text()).toMatch(
           new RegExp(
             `${service}\\s+http://127\\.0\\.0\\.1:${ports[`${service.toUpperCase()}_PORT`]}/graphql\\s+management http://127\\.0\\.0\\.1:${ports[`${service.toUpperCase()}_MANAGEMENT_PORT`]}`,
           ),
         );
-        expect(output).toContain(databaseUrl(service));
+        expect(text()).toContain(databaseUrl(service));
       }
-      expect(output).toContain(`Redis:       ${process.env.TEST_REDIS_URL}`);
-      expect(output).toContain(`Kafka:       ${process.env.TEST_KAFKA_BROKERS}`);
-      expect(output).toContain('NODE_ENV:    production');
-      expect(output).toContain('create-admin');
-      expect(output).not.toMatch(/PRIVATE KEY|full-1:[A-Za-z0-9_-]{20}/);
+      expect(text()).toContain(`Redis:       ${process.env.TEST_REDIS_URL}`);
+      expect(text()).toContain(`Kafka:       ${process.env.TEST_KAFKA_BROKERS}`);
+      expect(text()).toContain('NODE_ENV:    production');
+      expect(text()).toContain('create-admin');
+      expect(text()).not.toMatch(/PRIVATE KEY|full-1:[A-Za-z0-9_-]{20}/);
       // The generated keys are kept for the next start, readable by the owner only.
       expect(statSync(path.join(dataDir, 'full', 'keys.json')).mode & 0o777).toBe(0o600);
-      pids = [...output.matchAll(/\bpid (\d+)/g)].map((m) => Number(m[1]));
+      pids = [...text().matchAll(/\bpid (\d+)/g)].map((m) => Number(m[1]));
       expect(pids).toHaveLength(5);
 
       const call = async <T>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> => {
@@ -213,9 +247,23 @@ describeWithServers(['TEST_DATABASE_URL', 'TEST_REDIS_URL', 'TEST_KAFKA_BROKERS'
       console.log(
         `stopped in ${((Date.now() - stopStarted) / 1000).toFixed(1)} s; total ${((Date.now() - began) / 1000).toFixed(1)} s`,
       );
-      expect({ code, fatal: /"level":(60|"fatal")/.test(output) }).toEqual({ code: 0, fatal: false });
-      // Every process it started is gone once it has exited.
-      expect(pids.filter(alive)).toEqual([]);
+      expect({ code, fatal: /"level":(60|"fatal")/.test(text()) }).toEqual({ code: 0, fatal: false });
+      // Every process it started is gone once it has exited: the five the banner names, and any other.
+      expect(pids.every((pid) => seen.has(pid))).toBe(true);
+      expect([...seen].filter(alive)).toEqual([]);
     }
+  });
+
+  test('a service that cannot start stops the ones already running, and start:full exits 1', async () => {
+    const { env } = await fullEnv();
+    // billing refuses its configuration while users runs and catalog and orders are starting.
+    const { output, exited, seen } = startFull({ ...env, BILLING_PROVIDER: 'bogus' });
+    const code = await exited;
+    console.log(`failed start: exited after ${seen.size} processes were started`);
+    expect(code).toBe(1);
+    expect(output.text).toMatch(/start:full failed: billing exited \(code 1\)/);
+    expect(output.text).not.toContain('commerce-graph is up');
+    expect(seen.size).toBeGreaterThanOrEqual(3); // start-full itself, users, and the ones starting beside billing
+    expect([...seen].filter(alive)).toEqual([]);
   });
 });
