@@ -149,6 +149,13 @@ async function main(): Promise<void> {
   const gatewayUrl = `http://${hostOf(gatewayHost)}:${gatewayConfig.port}/graphql`;
   const gatewayManagement = `http://${hostOf(gatewayConfig.management.host)}:${gatewayConfig.management.port}`;
 
+  // The gateway must know where each subgraph answers before it starts: no "any free port" here.
+  const zero = [...subgraphs.flatMap((s) => [s.graph, s.management]), gatewayUrl, gatewayManagement].filter((url) =>
+    /:0(\/|$)/.test(url),
+  );
+  if (zero.length > 0)
+    throw new Error(`every port must be fixed (a <SERVICE>_PORT or _MANAGEMENT_PORT is 0): ${zero.join(', ')}`);
+
   const created = await ensureDatabases(subgraphs.map((s) => s.database)).catch((error: Error) => {
     throw new Error(`PostgreSQL: could not check or create the databases: ${error.message}`);
   });
