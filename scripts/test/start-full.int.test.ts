@@ -6,7 +6,7 @@
  * gateway to CONFIRMED, and on SIGINT stops every process it started.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,14 +32,19 @@ async function freePort(): Promise<number> {
   });
 }
 
-const alive = (pid: number) => {
+/**
+ * A process's identity: its PID and its start time (field 22 of /proc/<pid>/stat), since PIDs are reused
+ * quickly on a busy machine (pid_max 32768); undefined once it has ended (or is a zombie).
+ */
+function identity(pid: number): string | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
+    return fields[0] === 'Z' ? undefined : `${pid}@${fields[19]}`;
   } catch {
-    return false;
+    return undefined;
   }
-};
+}
 
 /** Every process below `root` now (Linux `ps`): start:full's services are grandchildren of the npm wrapper. */
 function descendants(root: number): number[] {
@@ -63,18 +68,30 @@ function descendants(root: number): number[] {
 /** Runs `npm run start:full` (its wrapper) and remembers every process it starts, to check they all end. */
 function startFull(env: Record<string, string>) {
   const child = spawn(process.execPath, ['scripts/run.mjs', 'start:full'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const seen = new Set<number>();
+  const seen = new Map<number, string>();
   const output = { text: '' };
   child.stdout.on('data', (chunk: Buffer) => (output.text += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output.text += chunk.toString()));
-  const track = setInterval(() => descendants(child.pid!).forEach((pid) => seen.add(pid)), 300);
+  const track = setInterval(() => {
+    for (const pid of descendants(child.pid!)) {
+      const id = identity(pid);
+      if (id && !seen.has(pid)) seen.set(pid, id);
+    }
+  }, 300);
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
       clearInterval(track);
       resolve(code);
     }),
   );
-  return { child, output, exited, seen };
+  // The processes it started that still run (the same PID with the same start time).
+  const running = () => [...seen].filter(([pid, id]) => identity(pid) === id).map(([pid]) => pid);
+  // The services end before start:full exits; helpers of theirs (tsx's esbuild) notice a moment later.
+  const stillRunning = async () => {
+    for (let waited = 0; running().length > 0 && waited < 5_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    return running();
+  };
+  return { child, output, exited, seen, stillRunning };
 }
 
 describeWithServers(['TEST_DATABASE_URL', 'TEST_REDIS_URL', 'TEST_KAFKA_BROKERS'], 'npm run start:full', () => {
@@ -145,7 +162,7 @@ describeWithServers(['TEST_DATABASE_URL', 'TEST_REDIS_URL', 'TEST_KAFKA_BROKERS'
     expect(imported.stdout).toMatch(/catalog: \d+ products in \d+ categories/);
     console.log(`catalog import: ${((Date.now() - began) / 1000).toFixed(1)} s`);
 
-    const { child, output: out, exited, seen } = startFull(env);
+    const { child, output: out, exited, seen, stillRunning } = startFull(env);
     const text = () => out.text;
     let pids: number[] = [];
     try {
@@ -250,20 +267,20 @@ describeWithServers(['TEST_DATABASE_URL', 'TEST_REDIS_URL', 'TEST_KAFKA_BROKERS'
       expect({ code, fatal: /"level":(60|"fatal")/.test(text()) }).toEqual({ code: 0, fatal: false });
       // Every process it started is gone once it has exited: the five the banner names, and any other.
       expect(pids.every((pid) => seen.has(pid))).toBe(true);
-      expect([...seen].filter(alive)).toEqual([]);
+      expect(await stillRunning()).toEqual([]);
     }
   });
 
   test('a service that cannot start stops the ones already running, and start:full exits 1', async () => {
     const { env } = await fullEnv();
     // billing refuses its configuration while users runs and catalog and orders are starting.
-    const { output, exited, seen } = startFull({ ...env, BILLING_PROVIDER: 'bogus' });
+    const { output, exited, seen, stillRunning } = startFull({ ...env, BILLING_PROVIDER: 'bogus' });
     const code = await exited;
     console.log(`failed start: exited after ${seen.size} processes were started`);
     expect(code).toBe(1);
     expect(output.text).toMatch(/start:full failed: billing exited \(code 1\)/);
     expect(output.text).not.toContain('commerce-graph is up');
     expect(seen.size).toBeGreaterThanOrEqual(3); // start-full itself, users, and the ones starting beside billing
-    expect([...seen].filter(alive)).toEqual([]);
+    expect(await stillRunning()).toEqual([]);
   });
 });
