@@ -13,6 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
+import { Kafka, logLevel } from 'kafkajs';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describeWithServers } from '@commerce/testkit/integration';
 
@@ -109,6 +111,26 @@ describeWithServers(['TEST_DATABASE_URL', 'TEST_REDIS_URL', 'TEST_KAFKA_BROKERS'
     await admin.connect();
     for (const service of SERVICES) await admin.query(`DROP DATABASE IF EXISTS "${run}_${service}" WITH (FORCE)`);
     await admin.end();
+    // The run's topics and Redis keys carry its own prefix: leave the shared servers as they were.
+    const kafka = new Kafka({
+      clientId: `${run}-cleanup`,
+      brokers: process.env.TEST_KAFKA_BROKERS!.split(','),
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await kafka.connect();
+    try {
+      const topics = (await kafka.listTopics()).filter((topic) => topic.startsWith(`${run}.`));
+      if (topics.length > 0) await kafka.deleteTopics({ topics, timeout: 10_000 });
+    } finally {
+      await kafka.disconnect();
+    }
+    const redis = new Redis(process.env.TEST_REDIS_URL!);
+    try {
+      const keys = await redis.keys(`${run}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   async function fullEnv(): Promise<{ env: Record<string, string>; ports: Record<string, string> }> {
