@@ -30,6 +30,10 @@ switch (command) {
     run(process.execPath, ['scripts/generate.mjs']);
     runForwardingSignals(process.execPath, ['--import', 'tsx', 'scripts/start-embedded.ts', ...rest]);
     break;
+  case 'start:full':
+    run(process.execPath, ['scripts/generate.mjs']);
+    runForwardingSignals(process.execPath, ['--import', 'tsx', 'scripts/start-full.ts', ...rest]);
+    break;
   case 'test':
     run(process.execPath, ['scripts/generate.mjs']);
     run(process.execPath, [...jest, ...rest]);

@@ -6,12 +6,36 @@
  *
  *   npm run seed                      # every service
  *   npm run seed -- --service catalog # one service
+ *   npm run seed -- --import-catalog  # the sample catalog only, production included (no demo accounts)
  */
 import { parseArgs } from 'node:util';
-import { errorSummary } from '@commerce/platform';
-import { availableSubgraphs, createServiceRuntime, loadSubgraphModule, type ServiceName } from '@commerce/runtime';
+import { createLogger, errorSummary } from '@commerce/platform';
+import {
+  availableSubgraphs,
+  createServiceRuntime,
+  loadSubgraphModule,
+  openServiceDatabase,
+  serviceDatabaseUrl,
+  type ServiceName,
+} from '@commerce/runtime';
 
-const { values } = parseArgs({ options: { service: { type: 'string' } } });
+const { values } = parseArgs({ options: { service: { type: 'string' }, 'import-catalog': { type: 'boolean' } } });
+
+if (values['import-catalog']) {
+  // Full mode and production: products and stock only; accounts come from create-admin and register.
+  const module = await loadSubgraphModule('catalog');
+  // Only the catalog database (applying its migrations): no keys, no broker, so it runs before the services.
+  const database = await openServiceDatabase('catalog', serviceDatabaseUrl('catalog'), createLogger({ service: 'catalog' }));
+  try {
+    console.log((await module.importCatalog!(database)).join('\n'));
+  } catch (error) {
+    console.error(`catalog: import failed: ${errorSummary(error).message}`);
+    process.exitCode = 1;
+  } finally {
+    await database.close();
+  }
+  process.exit(process.exitCode ?? 0);
+}
 const services = availableSubgraphs().filter((name) => !values.service || name === values.service);
 if (services.length === 0) {
   console.error(`unknown service ${JSON.stringify(values.service)}: one of ${availableSubgraphs().join(', ')}`);

@@ -3,7 +3,7 @@
  * PostgreSQL (PGlite, data under .data/), an in-process event bus, demo data, and the gateway.
  */
 import { createLogger, runMain } from '@commerce/platform';
-import { startEmbeddedSubgraphs } from '@commerce/runtime';
+import { oneProcessModeLabel, startEmbeddedSubgraphs } from '@commerce/runtime';
 import { loadGatewayConfig, startGateway } from '@commerce/gateway';
 
 await runMain('embedded', undefined, async () => {
@@ -18,7 +18,7 @@ await runMain('embedded', undefined, async () => {
   });
   const lines = [
     '',
-    `  commerce-graph is up (embedded mode) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `  commerce-graph is up (${oneProcessModeLabel(process.env)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     `  GraphQL:     ${gateway.url}`,
     `  Playground:  ${gateway.url.replace(/\/graphql$/, '/playground')}`,
     // /health, /ready and /metrics are on each service's management port, not on the graph's.

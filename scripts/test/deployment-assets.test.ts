@@ -1,6 +1,7 @@
 // The operations assets hold together with the code: Kubernetes manifests and docker-compose.yml pass
 // their schemas and the services' own config parsers, the workflow runs the CI checks, and every
 // metric an alert or dashboard panel uses is registered in the code. Offline: nothing is fetched.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -90,6 +91,25 @@ function documentedVariables(): Set<string> {
     else documented.add(name!);
   }
   return documented;
+}
+
+/**
+ * What a deployment behind the gateway must set for each service (both docker-compose.yml and the Kubernetes
+ * manifests): production, the real servers, the keys, where the others answer — and, for users, which proxies
+ * name the client address (otherwise every login seems to come from the gateway and one client locks out all).
+ */
+function requiredVariables(service: Deployable): string[] {
+  const shared = ['NODE_ENV', 'KAFKA_BROKERS', 'SUBGRAPH_AUTH_KEYS'];
+  switch (service) {
+    case 'gateway':
+      return [...shared, 'REDIS_URL', 'JWT_JWKS_URL', ...SERVICE_NAMES.map((name) => `${name.toUpperCase()}_URL`)];
+    case 'users':
+      return [...shared, 'USERS_DATABASE_URL', 'REDIS_URL', 'JWT_PRIVATE_KEY', 'JWT_KEY_ID', 'USERS_TRUST_PROXY'];
+    case 'orders':
+      return [...shared, 'ORDERS_DATABASE_URL', 'JWT_JWKS_URL', 'CATALOG_URL'];
+    default:
+      return [...shared, `${service.toUpperCase()}_DATABASE_URL`, 'JWT_JWKS_URL'];
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -327,20 +347,25 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(pause + 15);
   });
 
-  test.each(DEPLOYABLES)('%s: every variable is read by the service and documented; secrets stay in Secrets', async (service) => {
-    const container = podTemplate(service).spec.containers[0]!;
-    const { env, problems } = containerEnv(container);
-    expect(problems).toEqual([]);
-    const loaders = await loadersOf(service);
-    const documented = documentedVariables();
-    expect(Object.keys(env).filter((variable) => !isRead(variable, env, loaders))).toEqual([]);
-    expect(Object.keys(env).filter((variable) => !documented.has(variable))).toEqual([]);
-    // Credentials only through secretKeyRef, never as plain values or in a ConfigMap.
-    const secretLike = /DATABASE_URL$|^REDIS_URL$|PRIVATE_KEY|^SUBGRAPH_AUTH_KEYS$/;
-    const plain = (container.env ?? []).filter((v) => v.value !== undefined).map((v) => v.name);
-    const fromConfigMaps = Object.keys(containerEnv({ ...container, env: [] }).env);
-    expect([...plain, ...fromConfigMaps].filter((name) => secretLike.test(name))).toEqual([]);
-  });
+  test.each(DEPLOYABLES)(
+    '%s: every variable is read by the service and documented, every required one is set; secrets stay in Secrets',
+    async (service) => {
+      const container = podTemplate(service).spec.containers[0]!;
+      const { env, problems } = containerEnv(container);
+      expect(problems).toEqual([]);
+      const loaders = await loadersOf(service);
+      const documented = documentedVariables();
+      expect(Object.keys(env).filter((variable) => !isRead(variable, env, loaders))).toEqual([]);
+      expect(Object.keys(env).filter((variable) => !documented.has(variable))).toEqual([]);
+      expect(requiredVariables(service).filter((variable) => !(variable in env))).toEqual([]);
+      expect(env.NODE_ENV).toBe('production');
+      // Credentials only through secretKeyRef, never as plain values or in a ConfigMap.
+      const secretLike = /DATABASE_URL$|^REDIS_URL$|PRIVATE_KEY|^SUBGRAPH_AUTH_KEYS$/;
+      const plain = (container.env ?? []).filter((v) => v.value !== undefined).map((v) => v.name);
+      const fromConfigMaps = Object.keys(containerEnv({ ...container, env: [] }).env);
+      expect([...plain, ...fromConfigMaps].filter((name) => secretLike.test(name))).toEqual([]);
+    },
+  );
 
   test.each(DEPLOYABLES)('%s: its configuration loads in production mode and points at real Services', async (service) => {
     const manifests = deployed();
@@ -506,33 +531,71 @@ describe('docker-compose.yml', () => {
     expect(validate({ services: { gateway: { image: 'x', enviroment: {} } } })).toBe(false);
   });
 
-  test.each(DEPLOYABLES)('%s: its environment loads and every variable is read', async (service) => {
-    const definition = Object.values(compose().services).find((s) => s.build?.args?.SERVICE === service);
-    expect(definition).toBeDefined();
-    // Compose interpolation: ${VAR:-default} gives the default, a required ${VAR:?...} a placeholder.
-    const interpolate = (value: unknown) =>
-      String(value).replace(/\$\{([A-Z0-9_]+)(?::?([-?])([^}]*))?\}/g, (_all, _name, operator, rest) =>
-        operator === '-' ? rest : 'placeholder',
+  test.each(DEPLOYABLES)(
+    '%s: its environment loads, every variable is read and documented, every required one is set',
+    async (service) => {
+      const definition = Object.values(compose().services).find((s) => s.build?.args?.SERVICE === service);
+      expect(definition).toBeDefined();
+      // Compose interpolation: ${VAR:-default} gives the default, a required ${VAR:?...} a placeholder.
+      const interpolate = (value: unknown) =>
+        String(value).replace(/\$\{([A-Z0-9_]+)(?::?([-?])([^}]*))?\}/g, (_all, _name, operator, rest) =>
+          operator === '-' ? rest : 'placeholder',
+        );
+      const env = Object.fromEntries(
+        Object.entries(definition!.environment ?? {}).map(([key, value]) => [key, interpolate(value)]),
       );
-    const env = Object.fromEntries(
-      Object.entries(definition!.environment ?? {}).map(([key, value]) => [key, interpolate(value)]),
+      const loaders = await loadersOf(service);
+      for (const loader of loaders) expect(() => loader(env)).not.toThrow();
+      // PORT_FOR_HEALTH is the Dockerfile HEALTHCHECK's, not the service's: the management port, where /health is.
+      const healthcheck = readText('Dockerfile').match(/^HEALTHCHECK .*$/m)?.[0] ?? '';
+      expect(healthcheck).toContain(`(process.env.PORT_FOR_HEALTH||${DEFAULT_MANAGEMENT_PORTS.gateway})+'/health'`);
+      expect(Number(env.PORT_FOR_HEALTH)).toBe(DEFAULT_MANAGEMENT_PORTS[service]);
+      const config = (service === 'gateway' ? loadGatewayConfig(env) : loadServiceConfig(service, env)) as {
+        management: { port: number };
+      };
+      expect(config.management.port).toBe(DEFAULT_MANAGEMENT_PORTS[service]);
+      // Published ports are the graph's only.
+      expect(definition!.ports ?? []).not.toContainEqual(expect.stringContaining(String(DEFAULT_MANAGEMENT_PORTS[service])));
+      const unread = Object.keys(env).filter((variable) => variable !== 'PORT_FOR_HEALTH' && !isRead(variable, env, loaders));
+      expect(unread).toEqual([]);
+      const documented = documentedVariables();
+      expect(Object.keys(env).filter((variable) => variable !== 'PORT_FOR_HEALTH' && !documented.has(variable))).toEqual([]);
+      expect(requiredVariables(service).filter((variable) => !(variable in env))).toEqual([]);
+      expect(env.NODE_ENV).toBe('production');
+      // The subgraph access keyring comes from the operator's environment, required (no default value).
+      expect(definition!.environment?.SUBGRAPH_AUTH_KEYS).toMatch(/^\$\{SUBGRAPH_AUTH_KEYS:\?[^}]+\}$/);
+    },
+  );
+
+  test('every address in an environment value names a service this file defines', () => {
+    const services = compose().services;
+    const hosts = Object.entries(services).flatMap(([name, definition]) =>
+      Object.entries(definition.environment ?? {}).flatMap(([variable, value]) =>
+        [...String(value).matchAll(/[a-z][a-z0-9+.-]*:\/\/(?:[^@/\s}]*@)?([A-Za-z0-9.-]+)(?::\d+)?/g)].map((m) => ({
+          where: `${name}.${variable}`,
+          host: m[1]!,
+        })),
+      ),
     );
-    const loaders = await loadersOf(service);
-    for (const loader of loaders) expect(() => loader(env)).not.toThrow();
-    // PORT_FOR_HEALTH is the Dockerfile HEALTHCHECK's, not the service's: the management port, where /health is.
-    const healthcheck = readText('Dockerfile').match(/^HEALTHCHECK .*$/m)?.[0] ?? '';
-    expect(healthcheck).toContain(`(process.env.PORT_FOR_HEALTH||${DEFAULT_MANAGEMENT_PORTS.gateway})+'/health'`);
-    expect(Number(env.PORT_FOR_HEALTH)).toBe(DEFAULT_MANAGEMENT_PORTS[service]);
-    const config = (service === 'gateway' ? loadGatewayConfig(env) : loadServiceConfig(service, env)) as {
-      management: { port: number };
-    };
-    expect(config.management.port).toBe(DEFAULT_MANAGEMENT_PORTS[service]);
-    // Published ports are the graph's only.
-    expect(definition!.ports ?? []).not.toContainEqual(expect.stringContaining(String(DEFAULT_MANAGEMENT_PORTS[service])));
-    const unread = Object.keys(env).filter((variable) => variable !== 'PORT_FOR_HEALTH' && !isRead(variable, env, loaders));
-    expect(unread).toEqual([]);
-    // The subgraph access keyring comes from the operator's environment, required (no default value).
-    expect(definition!.environment?.SUBGRAPH_AUTH_KEYS).toMatch(/^\$\{SUBGRAPH_AUTH_KEYS:\?[^}]+\}$/);
+    expect(hosts.length).toBeGreaterThan(10);
+    expect(hosts.filter(({ host }) => !(host in services))).toEqual([]);
+  });
+
+  test('the graph is published on an explicit interface only', () => {
+    for (const [name, definition] of Object.entries(compose().services))
+      for (const port of definition.ports ?? [])
+        expect({ name, port }).toEqual({ name, port: expect.stringMatching(/^(\d{1,3}\.){3}\d{1,3}:\d+:\d+$/) });
+  });
+
+  test('dclint reports no errors', () => {
+    const result = spawnSync(
+      process.execPath,
+      [repoPath('node_modules', 'dclint', 'bin', 'dclint.cjs'), '--quiet', repoPath('docker-compose.yml')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect({ status: result.status, output: `${result.stdout}${result.stderr}`.trim() }).toEqual({ status: 0, output: '' });
   });
 });
 

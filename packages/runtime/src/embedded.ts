@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createLogger, generateSubgraphKeys, type Logger, type RunningServer } from '@commerce/platform';
 import { InProcessEventBus } from '@commerce/events';
+import type { Database } from '@commerce/database';
 import { createServiceRuntime, type RuntimeOverrides, type ServiceRuntime } from './runtime.ts';
 import { REPO_ROOT, SERVICE_NAMES, type ServiceName } from './services.ts';
 
@@ -11,6 +12,8 @@ export interface SubgraphModule {
   startService(runtime: ServiceRuntime): Promise<RunningServer>;
   /** Loads demo data into an empty database; returns lines to show the newcomer. */
   seedDemoData?(runtime: ServiceRuntime): Promise<string[]>;
+  /** catalog only: the sample catalog into an empty database, production included (no credentials in it). */
+  importCatalog?(database: Pick<Database, 'adapter'>): Promise<string[]>;
 }
 
 export const subgraphEntry = (name: ServiceName) => path.join(REPO_ROOT, 'subgraphs', name, 'src', 'main.ts');
@@ -92,4 +95,19 @@ export async function startEmbeddedSubgraphs(options: EmbeddedOptions = {}): Pro
     throw error;
   }
   return { services, bus, notes, subgraphAuthKeys: env.SUBGRAPH_AUTH_KEYS, stop };
+}
+
+/**
+ * What `npm start` says it runs: embedded mode on its own, or — when full-mode variables point it at
+ * PostgreSQL or Kafka — every service in one process against those servers, which is neither embedded
+ * mode nor full mode (`npm run start:full` runs one process per service).
+ */
+export function oneProcessModeLabel(source: Record<string, string | undefined>): string {
+  const servers: string[] = [];
+  const databases = SERVICE_NAMES.map((name) => source[`${name.toUpperCase()}_DATABASE_URL`] ?? source.DATABASE_URL ?? '');
+  if (databases.some((url) => /^postgres(ql)?:\/\//.test(url))) servers.push('PostgreSQL');
+  if (source.KAFKA_BROKERS?.trim()) servers.push('Kafka');
+  if (source.REDIS_URL?.trim()) servers.push('Redis');
+  if (servers.length === 0) return 'embedded mode';
+  return `one process on full-mode servers: ${servers.join(', ')}; npm run start:full runs one process per service`;
 }

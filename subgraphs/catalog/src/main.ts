@@ -4,6 +4,7 @@
  */
 import { runMain, type RunningServer } from '@commerce/platform';
 import { createServiceRuntime, startOutboxRelay, startServiceServer, type ServiceRuntime } from '@commerce/runtime';
+import type { Database } from '@commerce/database';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { PrismaProductRepository } from './adapters/prisma/prisma-product-repository.ts';
 import { PrismaCategoryRepository } from './adapters/prisma/prisma-category-repository.ts';
@@ -63,7 +64,7 @@ export async function startService(runtime: ServiceRuntime): Promise<CatalogServ
 
 /**
  * Embedded mode calls this at every start and `npm run seed` on demand: the demo catalog goes into an
- * empty catalog database only, and never in production.
+ * empty catalog database only, and never in production (there `npm run seed -- --import-catalog` asks for it).
  */
 export async function seedDemoData(runtime: ServiceRuntime): Promise<string[]> {
   if (runtime.config.production) return [];
@@ -73,6 +74,22 @@ export async function seedDemoData(runtime: ServiceRuntime): Promise<string[]> {
     return result.seeded
       ? [`catalog: ${result.products} demo products in ${result.categories} categories (${result.outOfStock} sold out)`]
       : [];
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+/**
+ * The sample catalog (categories, products, stock) into an empty catalog database, production included:
+ * it holds no accounts or credentials, so an operator may load it explicitly (`--import-catalog`).
+ */
+export async function importCatalog(database: Pick<Database, 'adapter'>): Promise<string[]> {
+  const prisma = new PrismaClient({ adapter: database.adapter });
+  try {
+    const result = await seedDemoCatalog(prisma);
+    return result.seeded
+      ? [`catalog: ${result.products} products in ${result.categories} categories (${result.outOfStock} sold out)`]
+      : ['catalog: already has products; nothing imported'];
   } finally {
     await prisma.$disconnect();
   }
