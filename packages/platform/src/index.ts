@@ -15,3 +15,4 @@ export * from './rate-limit.ts';
 export * from './nul-characters.ts';
 export * from './card-numbers.ts';
 export * from './subgraph-access.ts';
+export * from './client-address.ts';
