@@ -14,6 +14,7 @@ import type { RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import {
+  addressKey,
   ConfigError,
   errorSummary,
   isRateLimiterRes,
@@ -225,7 +226,7 @@ export function apqRegistrationLimit(limiter: RateLimiterAbstract, logger: Logge
     const registrations = operations.filter(isRegistration).length;
     if (registrations === 0) return next();
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    limiter.consume(`ip:${address}`, registrations).then(
+    limiter.consume(`ip:${addressKey(address)}`, registrations).then(
       () => next(),
       (outcome: unknown) => {
         if (!isRateLimiterRes(outcome)) {

@@ -1,6 +1,6 @@
 /**
  * Limits a hostile client must not get around (issue 19, items 7, 8, 10, 11): sensitive fields count per
- * use, auth fields count per address and account whatever token comes along, APQ registrations cannot
+ * use, auth fields count per address (IPv6 per /64) whatever token comes along, APQ registrations cannot
  * evict cached answers, deeply nested variables are refused. Embedded stack; client addresses are
  * simulated with X-Forwarded-For, which the gateway trusts from loopback (its default).
  */
@@ -117,7 +117,7 @@ describe('sensitive fields count every use (item 7)', () => {
   });
 });
 
-describe('auth fields count per client address and account, whatever token is sent (item 8)', () => {
+describe('auth fields count per client address, whatever token is sent (item 8)', () => {
   const badLogin = (address: string) => `mutation { login(email: "${address}", password: "not the password") { accessToken } }`;
 
   it('a fresh throwaway token per guess does not buy a fresh login budget', async () => {
@@ -134,22 +134,61 @@ describe('auth fields count per client address and account, whatever token is se
     expect(codeOf((await gql(limited.graphqlUrl, badLogin(email()), {}, newAddress())).body)).not.toBe('RATE_LIMITED');
   });
 
-  it('guesses at one account from many addresses are counted together (the email, hashed)', async () => {
+  it('strangers naming an account cannot lock its owner out of login or registration (review finding 1)', async () => {
     const limited = await extraGateway({ GATEWAY_RATE_LIMIT_SENSITIVE_POINTS: '2' });
     const victim = email();
-    for (let i = 0; i < 2; i++) {
+    // A stranger tries to register the victim's email first, from several addresses (a too-short password:
+    // refused by the users service, after the gateway counted it).
+    for (let i = 0; i < 3; i++) {
+      const squat = await gql(
+        limited.graphqlUrl,
+        `mutation($e: String = "${victim}") { register(email: $e, password: "short", name: "Squatter") { user { id } } }`,
+        {},
+        newAddress(),
+      );
+      expect(codeOf(squat.body)).toBe('BAD_USER_INPUT');
+    }
+    const registered = await gql(limited.graphqlUrl, `mutation { ${register('r', victim)} }`, {}, newAddress());
+    expect(registered.body.errors).toBeUndefined();
+    // Wrong passwords for the victim from more addresses than the per-field budget.
+    for (let i = 0; i < 3; i++) {
       const guess = await gql(
         limited.graphqlUrl,
         'mutation($e: String!) { login(email: $e, password: "nope nope") { accessToken } }',
-        { e: victim },
+        { e: ` ${victim.toUpperCase()}` },
         newAddress(),
       );
+      expect(codeOf(guess.body)).toBe('UNAUTHENTICATED');
+    }
+    // The owner, from an address of their own, still logs in (the users service paces per account).
+    const owner = await gql(
+      limited.graphqlUrl,
+      `mutation { login(email: "${victim}", password: "${PASSWORD}") { accessToken } }`,
+      {},
+      newAddress(),
+    );
+    expect(owner.status).toBe(200);
+    expect(owner.body.errors).toBeUndefined();
+  });
+
+  it('counts an IPv6 client by its /64 and an IPv4-mapped address as its IPv4 address (review finding 5)', async () => {
+    const limited = await extraGateway({ GATEWAY_RATE_LIMIT_SENSITIVE_POINTS: '2' });
+    const network = `2001:db8:${(++addresses).toString(16)}:7`;
+    for (const host of ['::1', '::2']) {
+      const guess = await gql(limited.graphqlUrl, badLogin(email()), {}, { 'x-forwarded-for': `${network}${host}` });
       expect(codeOf(guess.body)).not.toBe('RATE_LIMITED');
     }
-    // Case and spaces do not make it another account.
-    const third = await gql(limited.graphqlUrl, badLogin(` ${victim.toUpperCase()}`), {}, newAddress());
-    expect(third.status).toBe(429);
+    const third = await gql(limited.graphqlUrl, badLogin(email()), {}, { 'x-forwarded-for': `${network}:ffff:1:2:3` });
     expect(codeOf(third.body)).toBe('RATE_LIMITED');
+    // The next /64 is another client.
+    const next = `2001:db8:${(++addresses).toString(16)}:8::1`;
+    expect(codeOf((await gql(limited.graphqlUrl, badLogin(email()), {}, { 'x-forwarded-for': next })).body)).not.toBe(
+      'RATE_LIMITED',
+    );
+    const v4 = `198.51.100.${++addresses % 250}`;
+    for (let i = 0; i < 2; i++) await gql(limited.graphqlUrl, badLogin(email()), {}, { 'x-forwarded-for': v4 });
+    const mapped = await gql(limited.graphqlUrl, badLogin(email()), {}, { 'x-forwarded-for': `::ffff:${v4}` });
+    expect(codeOf(mapped.body)).toBe('RATE_LIMITED');
   });
 });
 
@@ -216,6 +255,19 @@ describe('persisted-query registrations cannot evict cached answers (item 10)', 
     expect((await gql(gateway.graphqlUrl, '{ products(first: 1) { totalCount } }', {}, client)).status).toBe(200);
     expect(metricValue(await metricsOf(gateway), 'gateway_rate_limited_total', { policy: 'apqRegistration' })).toBe(2);
   });
+
+  it('counts GET registrations behind 1,000 padding parameters too (review finding 4)', async () => {
+    const gateway = await extraGateway({ GATEWAY_APQ_REGISTRATIONS: '2' });
+    const client = newAddress();
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const query = `{ categories { id } r${i}: categories { id } }`;
+      const extensions = JSON.stringify({ persistedQuery: { version: 1, sha256Hash: sha256(query) } });
+      const url = `${gateway.graphqlUrl}?${'a&'.repeat(1000)}query=${encodeURIComponent(query)}&extensions=${encodeURIComponent(extensions)}`;
+      statuses.push((await fetch(url, { headers: { 'apollo-require-preflight': 'true', ...client } })).status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+  });
 });
 
 describe('deeply nested variables (item 11)', () => {
@@ -251,6 +303,20 @@ describe('deeply nested variables (item 11)', () => {
       expect((await fetch(plain, { headers: { 'apollo-require-preflight': 'true' } })).status).toBe(200);
     expect((await fetch(url, { headers: { 'apollo-require-preflight': 'true' } })).status).toBe(400);
     expect((await post(stack.gatewayUrl, `{"query":${JSON.stringify(QUERY)},"variables":${nested(10_000)}}`)).status).toBe(400);
+  });
+
+  it('refuses them on GET behind 1,000 padding parameters (review finding 4)', async () => {
+    // Brackets as they are (a URL's query keeps them), so 3,000 levels fit Node's header limit.
+    const deep = `{"x":${'['.repeat(3000)}${']'.repeat(3000)}}`;
+    for (const padding of ['a&'.repeat(1000), 'a=1&'.repeat(1500)]) {
+      const answer = await fetch(`${stack.gatewayUrl}?${padding}query=${encodeURIComponent(QUERY)}&variables=${deep}`, {
+        headers: { 'apollo-require-preflight': 'true', ...newAddress() },
+      });
+      expect(answer.status).toBe(400);
+      expect(((await answer.json()) as { errors: { extensions: { limit?: string } }[] }).errors[0]!.extensions.limit).toBe(
+        'variablesDepth',
+      );
+    }
   });
 
   it('still accepts ordinary nesting (ten levels of variables the query does not use)', async () => {

@@ -26,6 +26,13 @@ describe('behind a trusted proxy (the default trusts loopback, where these reque
     // Another client behind the same gateway keeps its own budget.
     expect(await codeOf(attempt(stack, '203.0.113.8'))).toBe('UNAUTHENTICATED');
   });
+
+  it('throttles an IPv6 client per /64, so rotating through its network buys nothing (review finding 5)', async () => {
+    for (const host of ['1', 'a', 'ffff:1:2'])
+      expect(await codeOf(attempt(stack, `2001:db8:77:1::${host}`))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(attempt(stack, '2001:db8:77:1:9:9:9:9'))).toBe('RATE_LIMITED');
+    expect(await codeOf(attempt(stack, '2001:db8:77:2::1'))).toBe('UNAUTHENTICATED');
+  });
 });
 
 describe('behind a peer the gateway does not trust (GATEWAY_TRUST_PROXY=10.0.0.0/8)', () => {

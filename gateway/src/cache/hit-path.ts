@@ -29,7 +29,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { Readable } from 'node:stream';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Express, RequestHandler } from 'express';
-import { errorSummary, recordServerSpan, tracingEnabled, type Histogram, type Logger } from '@commerce/platform';
+import { addressKey, errorSummary, recordServerSpan, tracingEnabled, type Histogram, type Logger } from '@commerce/platform';
 import type { GatewayContext } from '../context.ts';
 import type { PointLeases } from '../limits/point-leases.ts';
 import { rootFieldNames } from '../limits/rate-limit.ts';
@@ -366,7 +366,7 @@ export function createHitPath(options: HitPathOptions): HitPath {
       return fallThrough(req, res, key, body);
     }
     // A purge landing while the limiter answers is concurrent with this request: either order is a true answer.
-    const caller = `ip:${clientIp(req)}`;
+    const caller = `ip:${addressKey(clientIp(req))}`; // as the normal path keys it
     if (points.takeFromLease(caller)) return answer(req, res, entry, started);
     return points
       .spend(caller)

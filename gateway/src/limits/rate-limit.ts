@@ -1,12 +1,11 @@
 /**
  * Rate limits per caller: the verified user id, or the client IP for anonymous requests — except for
- * auth fields (login, register, ...), which always count per client address and per account. Counters live
+ * auth fields (login, register, ...), which always count per client address (IPv6 per /64). Counters live
  * in Redis in full mode (shared by every gateway instance) and in memory in embedded mode. When Redis
  * is unreachable the in-memory insurance limiter takes over, so limits stay in force per instance and
  * the gateway never fails because its counter store did. With Redis, the general budget's points are
  * taken in small leases sized by the caller's rate (`point-leases.ts`); the sensitive budget's one by one.
  */
-import { createHash } from 'node:crypto';
 import {
   GraphQLError,
   Kind,
@@ -18,6 +17,7 @@ import {
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import type { Redis } from 'ioredis';
 import {
+  addressKey,
   createRateLimiter,
   errorSummary,
   isRateLimiterRes,
@@ -112,27 +112,6 @@ export function rootFieldUses(document: DocumentNode, operation: OperationDefini
   return [...countsOf(operation.selectionSet)].map(([field, times]) => ({ field, times }));
 }
 
-const ACCOUNT_ARGUMENTS = ['email', 'refreshToken'];
-
-/**
- * The account an auth field is about, hashed (a login's email, a refresh token; the signed-in user for
- * changePassword), so guesses at one account from many addresses are counted together as well.
- */
-function accountOf(field: FieldNode, variables: Record<string, unknown> | undefined, viewerId: string | undefined) {
-  for (const name of ACCOUNT_ARGUMENTS) {
-    const argument = field.arguments?.find((candidate) => candidate.name.value === name);
-    if (!argument) continue;
-    const value =
-      argument.value.kind === Kind.STRING
-        ? argument.value.value
-        : argument.value.kind === Kind.VARIABLE
-          ? variables?.[argument.value.name.value]
-          : undefined;
-    if (typeof value === 'string') return `acct:${createHash('sha256').update(value.trim().toLowerCase()).digest('hex')}`;
-  }
-  return viewerId === undefined ? undefined : `acct:user:${viewerId}`;
-}
-
 export function rateLimited(retryAfterSeconds: number, policy: string): GraphQLError {
   return new GraphQLError(`Too many requests; retry in ${retryAfterSeconds} s`, {
     extensions: {
@@ -167,8 +146,8 @@ export function rateLimitPlugin(
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ contextValue, document, operation, request }) {
-          const address = `ip:${contextValue.clientIp}`;
+        async didResolveOperation({ contextValue, document, operation }) {
+          const address = `ip:${addressKey(contextValue.clientIp)}`;
           const caller = contextValue.viewer ? `user:${contextValue.viewer.userId}` : address;
           // Not leased, or the lease refused or failed: the limiter's own answer for this one point decides
           // (a 429 with its retry time, or the insurance limiter).
@@ -191,10 +170,13 @@ export function rateLimitPlugin(
               continue;
             }
             // Auth fields count per client address whatever token comes along (a fresh throwaway token
-            // per guess must not buy a fresh budget), and per account when the request names one.
+            // per guess must not buy a fresh budget). Never per named account: anyone can name any email,
+            // so such a key let strangers lock its owner out of login (or stop an email registering).
+            // Guesses at one account from many addresses are paced by the users service's throttle, which
+            // never locks the owner out. changePassword also counts per signed-in user: only they send it.
             charge(`${name}:${address}`, name, times);
-            const account = accountOf(field, request.variables, contextValue.viewer?.userId);
-            if (account) charge(`${name}:${account}`, name, times);
+            if (name === 'changePassword' && contextValue.viewer)
+              charge(`${name}:acct:user:${contextValue.viewer.userId}`, name, times);
           }
           for (const [key, { policy, points }] of charges) await consume(limiters.sensitive, key, policy, points);
         },

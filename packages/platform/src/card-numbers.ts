@@ -6,17 +6,35 @@
 import { badInput } from './errors.ts';
 
 /**
- * Digit groups joined by the separators people type inside card numbers (spaces, dashes, dots, slashes,
- * underscores; at most three in a row), so `4111 1111 1111 1111` and `4111-1111-1111-1111` are one run.
+ * Digit groups joined by any run of separators (anything but letters and digits: spaces, dashes, dots,
+ * commas, stars, pluses, line breaks, …), so `4111 1111 1111 1111`, `4111-1111-1111-1111` and
+ * `4111,  1111 / 1111 * 1111` are one run. Applied to normalised text (`normalised`).
  */
-const DIGIT_RUN = /\d+(?:[\s._/-]{1,3}\d+)*/g;
+const DIGIT_RUN = /\d+(?:[^\p{L}\p{N}\p{M}]+\d+)*/gu;
 const GROUP = /\d+/g;
 
-const MIN_DIGITS = 13;
-const MAX_DIGITS = 19;
+/**
+ * The text as a reader sees it: NFKC folds full-width and other compatibility digits (`４１１１`) to ASCII,
+ * invisible format characters (zero-width space and joiners, soft hyphen, BOM) are dropped, and any
+ * Unicode dash or space becomes `-` or a space — so none of them can hide a card number from the scan.
+ */
+function normalised(text: string): string {
+  return text
+    .slice(0, MAX_SCANNED_LENGTH)
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/[\p{Pd}\u2212]/gu, '-')
+    .replace(/[\p{Zs}\p{Zl}\p{Zp}]/gu, ' ');
+}
+
+/** E.164 phone numbers have at most 15 digits: a `+` run longer than that is no phone number. */
+const MAX_PHONE_DIGITS = 15;
 
 /** Longer text is scanned only this far: no stored free-text field is longer, and scanning costs the server. */
 const MAX_SCANNED_LENGTH = 100_000;
+
+const MIN_DIGITS = 13;
+const MAX_DIGITS = 19;
 
 /** The Luhn checksum every card number carries. */
 export function passesLuhn(digits: string): boolean {
@@ -77,13 +95,62 @@ function isGtin13(digits: string): boolean {
 
 /** True when the text contains something shaped like a card number (see `runHoldsCardNumber`). */
 export function containsCardNumber(text: string): boolean {
-  for (const match of text.slice(0, MAX_SCANNED_LENGTH).matchAll(DIGIT_RUN)) {
+  const scanned = normalised(text);
+  for (const match of scanned.matchAll(DIGIT_RUN)) {
     const run = match[0];
-    // `+49 170 …`: international phone numbers are written with a plus; card numbers never are.
-    if (match.index > 0 && text[match.index - 1] === '+') continue;
-    if (run.replace(/\D/g, '').length >= MIN_DIGITS && runHoldsCardNumber(run)) return true;
+    const digits = run.replace(/\D/g, '').length;
+    // `+49 170 …`: an international phone number (E.164, at most 15 digits) written with its plus is not
+    // checked, so a 13–15 digit one is never refused for passing the checksum by chance. A longer run after
+    // a plus is no phone number (`+1 4111 1111 1111 1111`, `+4111111111111111`) and is checked like any other.
+    if (match.index > 0 && scanned[match.index - 1] === '+' && digits <= MAX_PHONE_DIGITS) continue;
+    if (digits >= MIN_DIGITS && runHoldsCardNumber(run)) return true;
   }
   return false;
+}
+
+/**
+ * For short identifiers with no free-text reading (an email's local part, a client-made idempotency key):
+ * 13–19 digits that pass the Luhn checksum and start with a non-zero digit, anywhere inside one block of
+ * digits (`x004111111111111111`), or whole groups written like a card number (`4111-1111-1111-1111`).
+ * Stricter than `containsCardNumber` (no barcode guard, digits glued to others count); a UUID never matches
+ * (its groups are not card-shaped), but a bare 13-digit millisecond timestamp is refused one time in ten —
+ * keys should be UUIDs.
+ */
+export function containsCardDigits(text: string): boolean {
+  for (const run of normalised(text).match(DIGIT_RUN) ?? []) {
+    const groups = run.match(GROUP) ?? [];
+    for (let first = 0; first < groups.length; first++) {
+      if (blockHoldsCardDigits(groups[first]!)) return true;
+      let digits = groups[first]!;
+      for (let last = first + 1; last < groups.length && digits.length <= MAX_DIGITS; last++) {
+        digits += groups[last];
+        if (
+          digits.length >= MIN_DIGITS &&
+          digits.length <= MAX_DIGITS &&
+          !digits.startsWith('0') &&
+          cardShaped(groups, first, last) &&
+          passesLuhn(digits)
+        )
+          return true;
+      }
+    }
+  }
+  return false;
+}
+
+function blockHoldsCardDigits(block: string): boolean {
+  for (let start = 0; start + MIN_DIGITS <= block.length; start++) {
+    if (block[start] === '0') continue;
+    for (let length = MIN_DIGITS; length <= MAX_DIGITS && start + length <= block.length; length++) {
+      if (passesLuhn(block.slice(start, start + length))) return true;
+    }
+  }
+  return false;
+}
+
+/** Refuses an identifier holding a card number (`containsCardDigits`): BAD_USER_INPUT, input not repeated. */
+export function refuseCardDigits(field: string, value: string | null | undefined): void {
+  if (typeof value === 'string' && containsCardDigits(value)) throw badInput(field, `${field} must not contain a card number`);
 }
 
 /**
@@ -92,15 +159,17 @@ export function containsCardNumber(text: string): boolean {
  * number is still a card number.
  */
 export function containsLongDigitRun(text: string): boolean {
-  for (const run of text.slice(0, MAX_SCANNED_LENGTH).match(DIGIT_RUN) ?? []) {
+  for (const run of normalised(text).match(DIGIT_RUN) ?? []) {
     if (run.replace(/\D/g, '').length >= MIN_DIGITS) return true;
   }
   return false;
 }
 
-/** Replaces every run of 13 or more digits with a marker, for text that may be logged or shown. */
+/** Replaces every run of 13 or more digits with a marker, for text that may be logged or shown (normalised). */
 export function redactCardNumbers(text: string): string {
-  return text.replace(DIGIT_RUN, (run) => (run.replace(/\D/g, '').length >= MIN_DIGITS ? '[redacted card number]' : run));
+  return normalised(text).replace(DIGIT_RUN, (run) =>
+    run.replace(/\D/g, '').length >= MIN_DIGITS ? '[redacted card number]' : run,
+  );
 }
 
 /**

@@ -5,6 +5,7 @@ import { PAYLOAD_TOO_LARGE } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { requestContextFromHeaders, runWithRequestContext, type RequestContext } from './request-context.ts';
+import { parseQueryString } from './client-address.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -35,6 +36,8 @@ export function createHttpApp({ logger, metrics, trustProxy }: HttpAppOptions): 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxy ?? 'loopback');
+  // Every parameter, as Apollo reads it: Express's default parser drops those past the first 1,000.
+  app.set('query parser', parseQueryString);
 
   app.use((req, res, next) => {
     req.context = requestContextFromHeaders(req.headers);

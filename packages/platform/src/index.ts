@@ -16,3 +16,4 @@ export * from './nul-characters.ts';
 export * from './card-numbers.ts';
 export * from './subgraph-access.ts';
 export * from './ids.ts';
+export * from './client-address.ts';

@@ -194,6 +194,22 @@ describe('checkout', () => {
     expect((await viewCart(db.deps, user)).lines).toHaveLength(1);
   });
 
+  it('refuses an idempotency key holding a card number, for checkout and placeOrder (review finding 7)', async () => {
+    const user = customer(`card-key-${randomUUID()}`);
+    await fillCart(user.userId, [P1, 1]);
+    for (const key of ['order-4111111111111111', 'k-4111-1111-1111-1111']) {
+      expect(await rejection(checkout(db.deps, user, payWith(key)))).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'idempotencyKey',
+      });
+      expect(
+        await rejection(placeOrder(db.deps, user, { ...payWith(key), lines: [{ productId: P1, quantity: 1 }] })),
+      ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
+    }
+    expect((await viewCart(db.deps, user)).lines).toHaveLength(1); // nothing was placed
+    await clearCart(db.deps, user);
+  });
+
   it('refuses the same key for a different cart, payment method, address or operation with CONFLICT', async () => {
     const user = customer(`conflict-${randomUUID()}`);
     const key = randomUUID();

@@ -27,6 +27,13 @@ describe('emails and names', () => {
     },
   );
 
+  it.each(['4111111111111111@x.com', 'x4111-1111-1111-1111@example.com', '\uff14111111111111111@x.com'])(
+    'refuses an email holding a card number (%p)',
+    (email) => {
+      expect(fieldOf(() => validEmail(email))).toBe('email');
+    },
+  );
+
   it('trims names and refuses empty, overlong or control-character names', () => {
     expect(validName('  Ann   Lee ')).toBe('Ann Lee');
     expect(fieldOf(() => validName('   '))).toBe('name');
@@ -84,6 +91,8 @@ describe('addresses', () => {
     ['country', { country: 'USA' }],
     ['country', { country: '1A' }],
     ['phone', { phone: 'call me maybe' }],
+    ['phone', { phone: '+4111111111111111' }], // no phone number has 16 digits: a card number
+    ['phone', { phone: '+1 4111 1111 1111 1111' }],
     ['line1', { line1: 'x'.repeat(201) }],
   ])('refuses a bad %s', (field, change) => {
     expect(fieldOf(() => validAddress({ ...input, ...change }))).toBe(field);

@@ -1,4 +1,4 @@
-import { badInput, requireViewer, unauthenticated } from '@commerce/platform';
+import { addressKey, badInput, requireViewer, unauthenticated } from '@commerce/platform';
 import { checkPasswordPolicy } from '../domain/password-policy.ts';
 import type { Caller, UsersDependencies } from './dependencies.ts';
 import { attemptFields, enforceVerdict } from './login-audit.ts';
@@ -19,7 +19,7 @@ export async function changePassword(deps: UsersDependencies, caller: Caller, in
   const passwordHash = user ? await deps.users.findPasswordHash(user.id) : null;
   if (!user || !passwordHash) throw unauthenticated();
 
-  const keys = { account: user.email, ip: caller.clientIp };
+  const keys = { account: user.email, ip: caller.clientIp === undefined ? undefined : addressKey(caller.clientIp) };
   enforceVerdict(caller, keys, await deps.throttle.beginAttempt(keys), 'password change');
   if (!(await deps.hasher.verify(passwordHash, input.currentPassword))) {
     await deps.throttle.attemptFailed(keys);

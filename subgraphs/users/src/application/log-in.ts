@@ -1,4 +1,4 @@
-import { unauthenticated } from '@commerce/platform';
+import { addressKey, unauthenticated } from '@commerce/platform';
 import { normalizeEmail } from '../domain/user.ts';
 import type { Caller, UsersDependencies } from './dependencies.ts';
 import { attemptFields, enforceVerdict } from './login-audit.ts';
@@ -14,7 +14,7 @@ export const INVALID_CREDENTIALS = 'Invalid email or password';
 
 export async function logIn(deps: UsersDependencies, caller: Caller, input: LogInInput): Promise<AuthSession> {
   const email = normalizeEmail(input.email);
-  const keys = { account: email, ip: caller.clientIp };
+  const keys = { account: email, ip: caller.clientIp === undefined ? undefined : addressKey(caller.clientIp) };
   enforceVerdict(caller, keys, await deps.throttle.beginAttempt(keys), 'login');
 
   const credentials = await deps.users.findCredentialsByEmail(email);

@@ -1,5 +1,5 @@
 /** Users domain: accounts and the rules for their fields. Pure TypeScript. */
-import { badInput, refuseCardNumbers, type Role } from '@commerce/platform';
+import { badInput, refuseCardDigits, refuseCardNumbers, type Role } from '@commerce/platform';
 
 export type { Role };
 
@@ -30,6 +30,8 @@ export function normalizeEmail(raw: string): string {
 export function validEmail(raw: string): string {
   const email = normalizeEmail(raw);
   if (email.length > EMAIL_MAX_LENGTH || !EMAIL_SHAPE.test(email)) throw badInput('email', 'Enter a valid email address');
+  // Stored, shown to staff and put in events: `4111111111111111@x.com` must not carry a card number there.
+  refuseCardDigits('email', email);
   return email;
 }
 
