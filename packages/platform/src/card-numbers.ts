@@ -109,12 +109,11 @@ export function containsCardNumber(text: string): boolean {
 }
 
 /**
- * For short identifiers with no free-text reading (an email's local part, a client-made idempotency key):
- * 13–19 digits that pass the Luhn checksum and start with a non-zero digit, anywhere inside one block of
- * digits (`x004111111111111111`), or whole groups written like a card number (`4111-1111-1111-1111`).
- * Stricter than `containsCardNumber` (no barcode guard, digits glued to others count); a UUID never matches
- * (its groups are not card-shaped), but a bare 13-digit millisecond timestamp is refused one time in ten —
- * keys should be UUIDs.
+ * For an email's local part (shown to staff, no free-text reading): 13–19 digits that pass the Luhn checksum and
+ * start with a non-zero digit, anywhere inside one block of digits (`x004111111111111111`), or whole groups
+ * written like a card number (`4111-1111-1111-1111`). Stricter than `containsCardNumber` (no barcode guard, digits
+ * glued to others count). Not for opaque identifiers such as idempotency keys: about one random UUID in 4,000 has
+ * digit groups that pass it.
  */
 export function containsCardDigits(text: string): boolean {
   for (const run of normalised(text).match(DIGIT_RUN) ?? []) {
