@@ -199,3 +199,13 @@ describe('stock at add-to-cart', () => {
     expect(cart.data!.cart.lines.map((line) => [line.product.id, line.quantity, line.available])).toEqual([[scarce.id, 3, 3]]);
   });
 });
+
+describe('a product id that is no UUID', () => {
+  it('is NOT_FOUND at add-to-cart, not a catalog outage (the catalog refuses such an id with BAD_USER_INPUT)', async () => {
+    const shopper = `shopper-${randomUUID()}`;
+    for (const productId of ['not-a-uuid', "1' OR '1'='1"]) {
+      const answer = await query(ADD, { productId, quantity: 1 }, shopper);
+      expect(answer.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { DomainError, errorSummary, type Logger } from '@commerce/platform';
+import { DomainError, errorSummary, isUuid, type Logger } from '@commerce/platform';
 import type { ProductCatalog, ShoppableProduct } from '../../ports/product-catalog.ts';
 import { callSubgraph } from '../subgraph-client.ts';
 
@@ -29,7 +29,9 @@ export class GraphQLProductCatalog implements ProductCatalog {
   constructor(private readonly options: GraphQLProductCatalogOptions) {}
 
   async shoppableProducts(productIds: readonly string[]): Promise<Map<string, ShoppableProduct>> {
-    const ids = [...new Set(productIds)];
+    // Product ids are UUIDs: anything else names no product (absent from the answer, so NOT_FOUND for the
+    // caller). The catalog would refuse it with BAD_USER_INPUT, which must not read as the catalog being down.
+    const ids = [...new Set(productIds)].filter((id) => isUuid(id));
     const shoppable = new Map<string, ShoppableProduct>();
     if (ids.length === 0) return shoppable;
     const variables = Object.fromEntries(ids.map((id, index) => [`p${index}`, id]));
