@@ -2,6 +2,7 @@ import { DomainError } from '@commerce/platform/errors';
 import { addLine, clearLines, emptyCart, removeLine, setLineQuantity, totalQuantity, type Cart } from '../src/domain/cart.ts';
 import { validateRequestedLines, MAX_LINES } from '../src/domain/order-lines.ts';
 import { applyPrices, newOrder, validateReason, type Order } from '../src/domain/order.ts';
+import { SAMPLE_SHIPPING_ADDRESS } from './support/shipping-address.ts';
 
 const at = new Date('2026-03-01T10:00:00Z');
 
@@ -101,17 +102,7 @@ describe('prices confirmed by the catalog', () => {
       ],
       paymentMethodId: 'pm',
       shippingAddressId: 'addr',
-      shippingAddress: {
-        label: null,
-        recipientName: 'Ada',
-        line1: '1 Main St',
-        line2: null,
-        city: 'Springfield',
-        region: null,
-        postalCode: '12345',
-        country: 'US',
-        phone: null,
-      },
+      shippingAddress: SAMPLE_SHIPPING_ADDRESS,
       actor: { type: 'CUSTOMER', id: 'u' },
       at,
     }),

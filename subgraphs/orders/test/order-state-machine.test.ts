@@ -2,6 +2,7 @@ import { DomainError } from '@commerce/platform/errors';
 import { assertTransition, canTransition, isFinal, ORDER_STATUSES, type OrderStatus } from '../src/domain/order-status.ts';
 import { cancel, confirmPayment, deliver, newOrder, ship, systemActor, type Actor, type Order } from '../src/domain/order.ts';
 import { statusChanged } from '../src/domain/order-events.ts';
+import { SAMPLE_SHIPPING_ADDRESS } from './support/shipping-address.ts';
 
 const LEGAL: [OrderStatus, OrderStatus][] = [
   ['PENDING', 'CONFIRMED'],
@@ -28,17 +29,7 @@ function orderIn(
     lines: [{ productId: 'p-1', quantity: 2 }],
     paymentMethodId: 'pm-1',
     shippingAddressId: 'addr-1',
-    shippingAddress: {
-      label: null,
-      recipientName: 'Ada',
-      line1: '1 Main St',
-      line2: null,
-      city: 'Springfield',
-      region: null,
-      postalCode: '12345',
-      country: 'US',
-      phone: null,
-    },
+    shippingAddress: SAMPLE_SHIPPING_ADDRESS,
     actor: customer,
     at: new Date('2026-03-01T09:00:00Z'),
   });
